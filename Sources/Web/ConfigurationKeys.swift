@@ -1,0 +1,115 @@
+/// The documented configuration keys: one table drives parsing, validation, environment variables and the README.
+public struct ConfigurationKey: Sendable {
+    /// Dotted key as written in `sas.yaml` (`http.port`).
+    public let name: String
+    /// Default value, as text; nil when the key has no default (optional setting).
+    public let defaultValue: String?
+    /// What the key does, for `sas config --reference` and the README.
+    public let help: String
+    /// Checks and normalises a value; throws a French reason on error.
+    public let validate: @Sendable (String) throws -> String
+
+    /// The environment variable that overrides the key (`SAS_HTTP_PORT`).
+    public var environmentVariable: String {
+        "SAS_" + name.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+}
+
+/// Why a configuration value was refused (in French, for operators).
+public struct ConfigurationValueError: Error, Sendable {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+}
+
+extension ConfigurationKey {
+    /// Every key the platform understands.
+    public static let all: [ConfigurationKey] = [
+        .init(name: "environment", defaultValue: "development",
+              help: "development | recette | preproduction | production. Production refuses generated certificates.",
+              validate: oneOf(["development", "recette", "preproduction", "production"])),
+        .init(name: "http.host", defaultValue: "127.0.0.1", help: "Address of the web UI and JSON API listener.",
+              validate: host),
+        .init(name: "http.port", defaultValue: "8080", help: "Port of the web UI and JSON API listener.",
+              validate: port),
+        .init(name: "fhir.enabled", defaultValue: "true", help: "Start the HTTPS listener for FHIR flows.",
+              validate: boolean),
+        .init(name: "fhir.host", defaultValue: "127.0.0.1", help: "Address of the FHIR (HTTPS) listener.",
+              validate: host),
+        .init(name: "fhir.port", defaultValue: "8443", help: "Port of the FHIR (HTTPS) listener.", validate: port),
+        .init(name: "fhir.tls.certificate", defaultValue: nil,
+              help: "PEM certificate chain of the FHIR listener (leaf first). Generated at run time outside production when absent.",
+              validate: nonEmpty),
+        .init(name: "fhir.tls.key", defaultValue: nil, help: "PEM private key of the FHIR listener.", validate: nonEmpty),
+        .init(name: "fhir.tls.client_ca", defaultValue: nil,
+              help: "PEM CA certificates that client certificates must chain to (mTLS). When set, a client certificate is required.",
+              validate: nonEmpty),
+        .init(name: "database.url", defaultValue: "sqlite:./sas-data/sas.sqlite",
+              help: "sqlite:PATH (embedded) or postgres://user:password@host:5432/database?sslmode=disable|prefer|require.",
+              validate: databaseURL),
+        .init(name: "database.max_connections", defaultValue: "10",
+              help: "PostgreSQL pool size per node.", validate: integer(1...500)),
+        .init(name: "log.level", defaultValue: "info", help: "trace | debug | info | notice | warning | error | critical.",
+              validate: oneOf(["trace", "debug", "info", "notice", "warning", "error", "critical"])),
+        .init(name: "log.format", defaultValue: "text", help: "text (for people) or json (one object per line, for production).",
+              validate: oneOf(["text", "json"])),
+        .init(name: "shutdown.grace_seconds", defaultValue: "30",
+              help: "How long in-flight requests and background jobs get to finish after SIGTERM/SIGINT.",
+              validate: integer(1...600)),
+    ]
+
+    static func oneOf(_ values: [String]) -> @Sendable (String) throws -> String {
+        { value throws in
+            let v = value.lowercased()
+            guard values.contains(v) else {
+                throw ConfigurationValueError("valeurs possibles : \(values.joined(separator: ", "))")
+            }
+            return v
+        }
+    }
+
+    static func integer(_ range: ClosedRange<Int>) -> @Sendable (String) throws -> String {
+        { value throws in
+            guard let n = Int(value.trimmingCharacters(in: .whitespaces)), range.contains(n) else {
+                throw ConfigurationValueError("un entier entre \(range.lowerBound) et \(range.upperBound) est attendu")
+            }
+            return String(n)
+        }
+    }
+
+    static let port: @Sendable (String) throws -> String = { value throws in
+        guard let n = Int(value.trimmingCharacters(in: .whitespaces)), (0...65535).contains(n) else {
+            throw ConfigurationValueError("un numéro de port entre 0 et 65535 est attendu (0 = port libre choisi par le système)")
+        }
+        return String(n)
+    }
+
+    static let host: @Sendable (String) throws -> String = { value throws in
+        let v = value.trimmingCharacters(in: .whitespaces)
+        guard !v.isEmpty, !v.contains(" "), !v.contains("/") else {
+            throw ConfigurationValueError("une adresse IP ou un nom d'hôte est attendu")
+        }
+        return v
+    }
+
+    static let boolean: @Sendable (String) throws -> String = { value throws in
+        switch value.lowercased() {
+        case "true", "yes", "on", "1": return "true"
+        case "false", "no", "off", "0": return "false"
+        default: throw ConfigurationValueError("true ou false est attendu")
+        }
+    }
+
+    static let nonEmpty: @Sendable (String) throws -> String = { value throws in
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ConfigurationValueError("une valeur non vide est attendue")
+        }
+        return value
+    }
+
+    static let databaseURL: @Sendable (String) throws -> String = { value throws in
+        guard value.hasPrefix("sqlite:") || value.hasPrefix("postgres://") || value.hasPrefix("postgresql://") else {
+            throw ConfigurationValueError("sqlite:CHEMIN ou postgres://utilisateur:motdepasse@hôte:5432/base est attendu")
+        }
+        return value
+    }
+}

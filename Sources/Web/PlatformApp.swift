@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import Prometheus
+import ServiceLifecycle
+import Storage
+import TLS
+
+/// The addresses the listeners actually bound (port 0 in the configuration means "any free port").
+public final class BoundPorts: Sendable {
+    private let http = AsyncValue<Int>()
+    private let fhir = AsyncValue<Int>()
+
+    public init() {}
+
+    /// Waits for the HTTP listener's port.
+    public func httpPort() async -> Int { await http.value() }
+    /// Waits for the FHIR listener's port.
+    public func fhirPort() async -> Int { await fhir.value() }
+
+    func setHTTP(_ port: Int) async { await http.set(port) }
+    func setFHIR(_ port: Int) async { await fhir.set(port) }
+}
+
+/// A value set once and awaited by many.
+actor AsyncValue<T: Sendable> {
+    private var stored: T?
+    private var waiters: [CheckedContinuation<T, Never>] = []
+
+    func set(_ value: T) {
+        stored = value
+        for waiter in waiters { waiter.resume(returning: value) }
+        waiters.removeAll()
+    }
+
+    func value() async -> T {
+        if let stored { return stored }
+        return await withCheckedContinuation { waiters.append($0) }
+    }
+}
+
+/// The composition root: builds every service of one platform node from its configuration.
+public struct PlatformApp: Sendable {
+    public let configuration: PlatformConfiguration
+    public let database: any Database
+    public let readiness: Readiness
+    public let registry: PrometheusCollectorRegistry
+    public let ports: BoundPorts
+    public let logger: Logger
+
+    /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
+    public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
+
+    /// Creates the application around an opened database.
+    public init(configuration: PlatformConfiguration, database: any Database, logger: Logger,
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.configuration = configuration
+        self.database = database
+        self.readiness = Readiness()
+        self.registry = registry
+        self.ports = BoundPorts()
+        self.logger = logger
+    }
+
+    /// The router of the web UI and JSON API listener.
+    public func buildHTTPRouter(pages: Pages, extraRoutes: RouteHook? = nil) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(registry: registry, listener: "http"))
+        router.add(middleware: ErrorMiddleware(pages: pages))
+        OperationsRoutes(database: database, readiness: readiness, registry: registry).register(on: router)
+        let environment = configuration.environment.rawValue
+        let readiness = self.readiness
+        router.get("/") { _, context in
+            pages.response("home", title: "Accueil", values: [
+                "environment": environment,
+                "schemaVersion": readiness.schemaVersion,
+                "readiness": readiness.migrated ? "prête" : "démarrage en cours",
+            ], context: context)
+        }
+        extraRoutes?(router)
+        return router
+    }
+
+    /// The router of the FHIR listener.
+    public func buildFHIRRouter(extraRoutes: RouteHook? = nil) -> Router<AppRequestContext> {
+        let router = Router(context: AppRequestContext.self)
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(registry: registry, listener: "fhir"))
+        router.add(middleware: FHIRErrorMiddleware())
+        FHIRRoutes(environment: configuration.environment).register(on: router)
+        extraRoutes?(router)
+        return router
+    }
+
+    /// The TLS configuration of the FHIR listener: the configured certificate, or (outside production) a
+    /// certificate from a dev PKI generated in `generatedPKIDirectory`.
+    public func fhirTLSConfiguration(generatedPKIDirectory: URL) throws -> TLSConfiguration {
+        if let certificate = configuration.fhirCertificatePath, let key = configuration.fhirKeyPath {
+            return try TLSConfigurations.server(
+                certificatePath: certificate, keyPath: key, clientCAPath: configuration.fhirClientCAPath)
+        }
+        let pki = DevPKIFiles(directory: generatedPKIDirectory)
+        if !pki.exists(identities: ["platform-fhir"]) {
+            logger.warning("no certificate configured for the FHIR listener: generating a dev PKI",
+                           metadata: ["directory": "\(generatedPKIDirectory.path)"])
+            let ca = try pki.initialise()
+            try pki.issue("platform-fhir", with: ca, profile: .serverAndClient, commonName: "sas.localhost",
+                          organizationalUnit: "PLATEFORME SAS", hostNames: ["localhost", "127.0.0.1", "sas.localhost"])
+        }
+        return try TLSConfigurations.server(
+            certificatePath: pki.certificatePath("platform-fhir"), keyPath: pki.keyPath("platform-fhir"),
+            clientCAPath: configuration.fhirClientCAPath)
+    }
+
+    /// Every service of the node, in start order (shutdown runs in reverse: listeners first, database last).
+    public func services(
+        pages: Pages, fhirTLS: TLSConfiguration?, httpRoutes: RouteHook? = nil, fhirRoutes: RouteHook? = nil
+    ) throws -> [any Service] {
+        var services: [any Service] = [DatabaseService(database: database, readiness: readiness, logger: logger)]
+        let ports = self.ports
+        if configuration.fhirEnabled, let fhirTLS {
+            let fhirApp = Application(
+                router: buildFHIRRouter(extraRoutes: fhirRoutes),
+                server: try .tls(.http1(), tlsConfiguration: fhirTLS),
+                configuration: .init(address: .hostname(configuration.fhirHost, port: configuration.fhirPort),
+                                     serverName: "sas-fhir"),
+                onServerRunning: { channel in await ports.setFHIR(channel.localAddress?.port ?? 0) },
+                logger: logger)
+            services.append(fhirApp)
+        }
+        let httpApp = Application(
+            router: buildHTTPRouter(pages: pages, extraRoutes: httpRoutes),
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                                 serverName: "sas"),
+            onServerRunning: { channel in await ports.setHTTP(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        services.append(httpApp)
+        return services
+    }
+
+    /// A service group running `services` with graceful shutdown on SIGTERM and SIGINT.
+    public func serviceGroup(_ services: [any Service], signals: Bool = true) -> ServiceGroup {
+        var config = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) },
+            gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
+            logger: logger)
+        config.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds)
+        return ServiceGroup(configuration: config)
+    }
+}

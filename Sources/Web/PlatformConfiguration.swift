@@ -1,0 +1,200 @@
+import Foundation
+import Yams
+
+/// Where a configuration value came from, for error messages.
+public enum ConfigurationSource: Sendable, Equatable, CustomStringConvertible {
+    case defaultValue
+    case file(String)
+    case environment(String)
+    case flag(String)
+
+    public var description: String {
+        switch self {
+        case .defaultValue: return "valeur par défaut"
+        case .file(let path): return "fichier \(path)"
+        case .environment(let name): return "variable d'environnement \(name)"
+        case .flag(let name): return "option \(name)"
+        }
+    }
+}
+
+/// A configuration error naming the bad key, in French for the operator.
+public enum ConfigurationError: Error, CustomStringConvertible, Sendable {
+    case unknownKey(String, source: ConfigurationSource)
+    case invalidValue(key: String, value: String, source: ConfigurationSource, reason: String)
+    case missingValue(key: String, reason: String)
+    case unreadableFile(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownKey(let key, let source):
+            return "Configuration invalide : clé inconnue « \(key) » (\(source)). Voir `sas config --reference`."
+        case .invalidValue(let key, let value, let source, let reason):
+            return "Configuration invalide : la clé « \(key) » (\(source)) vaut « \(value) » : \(reason)."
+        case .missingValue(let key, let reason):
+            return "Configuration invalide : la clé « \(key) » est obligatoire : \(reason)."
+        case .unreadableFile(let path, let reason):
+            return "Configuration invalide : impossible de lire \(path) : \(reason)."
+        }
+    }
+
+    /// The configuration key at fault, when there is one.
+    public var key: String? {
+        switch self {
+        case .unknownKey(let key, _), .invalidValue(let key, _, _, _), .missingValue(let key, _): return key
+        case .unreadableFile: return nil
+        }
+    }
+}
+
+/// The platform's validated configuration.
+///
+/// Precedence, lowest to highest: defaults, the YAML file, `SAS_*` environment variables, command-line flags.
+public struct PlatformConfiguration: Sendable {
+    /// Deployment environment.
+    public enum Environment: String, Sendable { case development, recette, preproduction, production }
+
+    public var environment: Environment
+    public var httpHost: String
+    public var httpPort: Int
+    public var fhirEnabled: Bool
+    public var fhirHost: String
+    public var fhirPort: Int
+    public var fhirCertificatePath: String?
+    public var fhirKeyPath: String?
+    public var fhirClientCAPath: String?
+    public var databaseURL: String
+    public var databaseMaxConnections: Int
+    public var logLevel: String
+    public var logFormat: String
+    public var shutdownGraceSeconds: Int
+    /// Where each effective value came from.
+    public var sources: [String: ConfigurationSource]
+
+    /// Loads and validates the configuration.
+    ///
+    /// - Parameters:
+    ///   - file: path of a YAML file, or nil for none.
+    ///   - environment: the process environment (only `SAS_*` variables are read).
+    ///   - flags: values given on the command line, by key, with the flag name used.
+    public static func load(
+        file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+        flags: [(key: String, value: String, flag: String)] = []
+    ) throws -> PlatformConfiguration {
+        let keys = Dictionary(uniqueKeysWithValues: ConfigurationKey.all.map { ($0.name, $0) })
+        var raw: [String: (String, ConfigurationSource)] = [:]
+        for key in ConfigurationKey.all {
+            if let value = key.defaultValue { raw[key.name] = (value, .defaultValue) }
+        }
+        if let file {
+            for (key, value) in try readYAML(file) {
+                guard keys[key] != nil else { throw ConfigurationError.unknownKey(key, source: .file(file)) }
+                raw[key] = (value, .file(file))
+            }
+        }
+        let known = Set(ConfigurationKey.all.map(\.environmentVariable))
+        for (name, value) in environment where name.hasPrefix("SAS_") {
+            guard known.contains(name) else {
+                // SAS_* variables that are not configuration (e.g. test settings) are allowed only with a marker.
+                if name.hasPrefix("SAS_TEST_") || name == "SAS_CONFIG" { continue }
+                throw ConfigurationError.unknownKey(name, source: .environment(name))
+            }
+            let key = ConfigurationKey.all.first { $0.environmentVariable == name }!
+            raw[key.name] = (value, .environment(name))
+        }
+        for flag in flags {
+            guard keys[flag.key] != nil else { throw ConfigurationError.unknownKey(flag.key, source: .flag(flag.flag)) }
+            raw[flag.key] = (flag.value, .flag(flag.flag))
+        }
+        var values: [String: String] = [:]
+        var sources: [String: ConfigurationSource] = [:]
+        for (name, (value, source)) in raw {
+            do {
+                values[name] = try keys[name]!.validate(value)
+            } catch let error as ConfigurationValueError {
+                throw ConfigurationError.invalidValue(key: name, value: value, source: source, reason: error.reason)
+            }
+            sources[name] = source
+        }
+        return try PlatformConfiguration(values: values, sources: sources)
+    }
+
+    private init(values: [String: String], sources: [String: ConfigurationSource]) throws {
+        environment = Environment(rawValue: values["environment"]!)!
+        httpHost = values["http.host"]!
+        httpPort = Int(values["http.port"]!)!
+        fhirEnabled = values["fhir.enabled"] == "true"
+        fhirHost = values["fhir.host"]!
+        fhirPort = Int(values["fhir.port"]!)!
+        fhirCertificatePath = values["fhir.tls.certificate"]
+        fhirKeyPath = values["fhir.tls.key"]
+        fhirClientCAPath = values["fhir.tls.client_ca"]
+        databaseURL = values["database.url"]!
+        databaseMaxConnections = Int(values["database.max_connections"]!)!
+        logLevel = values["log.level"]!
+        logFormat = values["log.format"]!
+        shutdownGraceSeconds = Int(values["shutdown.grace_seconds"]!)!
+        self.sources = sources
+        if (fhirCertificatePath == nil) != (fhirKeyPath == nil) {
+            throw ConfigurationError.missingValue(
+                key: fhirCertificatePath == nil ? "fhir.tls.certificate" : "fhir.tls.key",
+                reason: "le certificat et la clé du listener FHIR vont ensemble")
+        }
+        if environment == .production && fhirEnabled && fhirCertificatePath == nil {
+            throw ConfigurationError.missingValue(
+                key: "fhir.tls.certificate", reason: "en production, le certificat IGC Santé du listener FHIR doit être fourni")
+        }
+        if environment == .production && fhirEnabled && fhirClientCAPath == nil {
+            throw ConfigurationError.missingValue(
+                key: "fhir.tls.client_ca", reason: "en production, les flux FHIR exigent l'authentification mutuelle (mTLS)")
+        }
+        if httpPort != 0 && fhirEnabled && httpPort == fhirPort && httpHost == fhirHost {
+            throw ConfigurationError.invalidValue(
+                key: "fhir.port", value: String(fhirPort), source: sources["fhir.port"] ?? .defaultValue,
+                reason: "le listener FHIR ne peut pas partager le port du listener HTTP")
+        }
+    }
+
+    /// Reads a YAML file into dotted keys (`http: {port: 8080}` → `http.port`).
+    static func readYAML(_ path: String) throws -> [(String, String)] {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ConfigurationError.unreadableFile(path, reason: "fichier introuvable ou illisible")
+        }
+        let document: Any?
+        do { document = try Yams.load(yaml: text) } catch {
+            throw ConfigurationError.unreadableFile(path, reason: "YAML invalide (\(error))")
+        }
+        guard let document else { return [] }
+        guard let root = document as? [String: Any] else {
+            throw ConfigurationError.unreadableFile(path, reason: "le document doit être une table de clés")
+        }
+        var out: [(String, String)] = []
+        func walk(_ node: [String: Any], prefix: String) throws {
+            for (key, value) in node {
+                let name = prefix.isEmpty ? key : "\(prefix).\(key)"
+                switch value {
+                case let table as [String: Any]: try walk(table, prefix: name)
+                case let string as String: out.append((name, string))
+                case let int as Int: out.append((name, String(int)))
+                case let bool as Bool: out.append((name, bool ? "true" : "false"))
+                case let double as Double: out.append((name, String(double)))
+                default:
+                    throw ConfigurationError.invalidValue(
+                        key: name, value: "\(value)", source: .file(path), reason: "une valeur simple est attendue")
+                }
+            }
+        }
+        try walk(root, prefix: "")
+        return out
+    }
+
+    /// A Markdown table of every key, for the README.
+    public static func referenceMarkdown() -> String {
+        var lines = ["| Key | Environment variable | Default | Meaning |", "|---|---|---|---|"]
+        for key in ConfigurationKey.all {
+            lines.append("| `\(key.name)` | `\(key.environmentVariable)` | \(key.defaultValue.map { "`\($0)`" } ?? "—") | \(key.help) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,113 @@
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import ServiceLifecycle
+import Storage
+import TLS
+import Web
+
+/// A platform node started in-process on free ports, with a real database and real listeners.
+final class RunningPlatform: Sendable {
+    let app: PlatformApp
+    let group: ServiceGroup
+    let runner: Task<Void, any Error>
+    let httpPort: Int
+    let fhirPort: Int
+    let pkiDirectory: URL
+    let cleanup: @Sendable () async -> Void
+
+    private init(app: PlatformApp, group: ServiceGroup, runner: Task<Void, any Error>, httpPort: Int, fhirPort: Int,
+                 pkiDirectory: URL, cleanup: @escaping @Sendable () async -> Void) {
+        self.app = app
+        self.group = group
+        self.runner = runner
+        self.httpPort = httpPort
+        self.fhirPort = fhirPort
+        self.pkiDirectory = pkiDirectory
+        self.cleanup = cleanup
+    }
+
+    static func start(
+        databaseURL: String? = nil, waitForReady: Bool = true,
+        httpRoutes: PlatformApp.RouteHook? = nil, fhirRoutes: PlatformApp.RouteHook? = nil
+    ) async throws -> RunningPlatform {
+        var cleanups: [@Sendable () async -> Void] = []
+        let url: String
+        if let databaseURL {
+            url = databaseURL
+        } else {
+            let fresh = try await TestDatabases.freshURL(.sqlite)
+            url = fresh.url
+            cleanups.append(fresh.cleanup)
+        }
+        let configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [
+            (key: "http.port", value: "0", flag: "test"), (key: "fhir.port", value: "0", flag: "test"),
+            (key: "database.url", value: url, flag: "test"), (key: "shutdown.grace_seconds", value: "10", flag: "test"),
+        ])
+        let database = try await openDatabase(url: url, logger: TestDatabases.logger)
+        let app = PlatformApp(configuration: configuration, database: database, logger: TestDatabases.logger)
+        let pki = FileManager.default.temporaryDirectory.appendingPathComponent("sas-pki-\(UUID().uuidString)")
+        cleanups.append({ try? FileManager.default.removeItem(at: pki) })
+        let tls = try app.fhirTLSConfiguration(generatedPKIDirectory: pki)
+        let services = try app.services(pages: try await Pages.load(), fhirTLS: tls,
+                                        httpRoutes: httpRoutes, fhirRoutes: fhirRoutes)
+        let group = app.serviceGroup(services, signals: false)
+        let runner = Task { try await group.run() }
+        let http = await app.ports.httpPort()
+        let fhir = await app.ports.fhirPort()
+        if waitForReady {
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !app.readiness.migrated && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let all = cleanups
+        return RunningPlatform(app: app, group: group, runner: runner, httpPort: http, fhirPort: fhir, pkiDirectory: pki,
+                               cleanup: { for c in all { await c() } })
+    }
+
+    /// Graceful shutdown, as on SIGTERM; waits for every service to stop.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await runner.value
+        await cleanup()
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(httpPort)" }
+    var fhirBaseURL: String { "https://127.0.0.1:\(fhirPort)" }
+
+    /// An HTTP client trusting the platform's dev CA.
+    func makeClient() throws -> HTTPClient {
+        let pki = DevPKIFiles(directory: pkiDirectory)
+        var configuration = HTTPClient.Configuration()
+        configuration.tlsConfiguration = try TLSConfigurations.client(caPath: pki.caChainPath)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}
+
+/// A response read whole.
+struct FetchedResponse {
+    let status: Int
+    let headers: [(String, String)]
+    let body: String
+
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+}
+
+extension HTTPClient {
+    func fetch(_ url: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> FetchedResponse {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        let response = try await execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 10 << 20)
+        return FetchedResponse(status: Int(response.status.code),
+                               headers: response.headers.map { ($0.name, $0.value) },
+                               body: String(buffer: body))
+    }
+}

@@ -1,0 +1,64 @@
+# Shared helpers for the test scripts: a throw-away PostgreSQL on a loopback port.
+# Sourced, not executed.
+
+pg_bin() {
+  local d
+  d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$d" ] && echo "$d"
+}
+
+# Installs Debian's postgresql when no server binaries are present.
+pg_ensure_installed() {
+  if [ -z "$(pg_bin)" ]; then
+    echo "== installing PostgreSQL (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq postgresql >/dev/null
+  fi
+  [ -n "$(pg_bin)" ] || { echo "PostgreSQL server binaries not found after install" >&2; return 1; }
+}
+
+# Runs a PostgreSQL tool as the 'postgres' user when we are root (initdb refuses root).
+pg_run() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# pg_init DIR: creates a cluster with a 'sas' superuser (trust auth on loopback only).
+pg_init() {
+  local dir=$1
+  mkdir -p "$dir"
+  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  pg_run "$(pg_bin)/initdb" -D "$dir/data" -A trust -U sas --no-sync -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
+    || { cat "$dir/initdb.log" >&2; return 1; }
+}
+
+# pg_start DIR PORT: starts the cluster on 127.0.0.1:PORT and waits until it accepts connections.
+pg_start() {
+  local dir=$1 port=$2
+  pg_run "$(pg_bin)/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null || { cat "$dir/server.log" >&2; return 1; }
+}
+
+# pg_stop DIR
+pg_stop() {
+  local dir=$1
+  [ -f "$dir/data/postmaster.pid" ] && pg_run "$(pg_bin)/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# free_port: a TCP port nothing listens on.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# wait_http URL STATUS SECONDS: polls until URL answers STATUS.
+wait_http() {
+  local url=$1 want=$2 secs=$3 i code
+  for i in $(seq 1 $((secs * 10))); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$url" 2>/dev/null || true)
+    [ "$code" = "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "timeout: $url did not answer $want within ${secs}s (last: $code)" >&2
+  return 1
+}
