@@ -13,6 +13,12 @@ public struct DevCertificateAuthority: Sendable {
         public let certificate: Certificate
         public let privateKey: Certificate.PrivateKey
 
+        /// A certificate and its key.
+        public init(certificate: Certificate, privateKey: Certificate.PrivateKey) {
+            self.certificate = certificate
+            self.privateKey = privateKey
+        }
+
         /// The certificate in PEM.
         public func certificatePEM() throws -> String { try certificate.serializeAsPEM().pemString }
         /// The private key in PKCS#8 PEM.
@@ -31,6 +37,12 @@ public struct DevCertificateAuthority: Sendable {
 
     public let root: Issued
     public let intermediate: Issued
+
+    /// A CA from existing root and intermediate certificates and keys.
+    public init(root: Issued, intermediate: Issued) {
+        self.root = root
+        self.intermediate = intermediate
+    }
 
     /// Creates a new root and intermediate CA.
     public static func create(organisation: String = "SAS Dev PKI", now: Date = Date()) throws -> DevCertificateAuthority {

@@ -50,6 +50,8 @@ public struct PlatformApp: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let ports: BoundPorts
     public let logger: Logger
+    /// The CN/OU allow-list of the FHIR listener (configuration entries, then registered editors).
+    public let fhirAllowList: ClientAllowList
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
@@ -63,6 +65,7 @@ public struct PlatformApp: Sendable {
         self.registry = registry
         self.ports = BoundPorts()
         self.logger = logger
+        self.fhirAllowList = ClientAllowList(configuration.fhirAllowedClients)
     }
 
     /// The router of the web UI and JSON API listener.
@@ -91,6 +94,9 @@ public struct PlatformApp: Sendable {
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(registry: registry, listener: "fhir"))
         router.add(middleware: FHIRErrorMiddleware())
+        if configuration.fhirClientCAPath != nil {
+            router.add(middleware: ClientCertificateMiddleware(allowList: fhirAllowList))
+        }
         FHIRRoutes(environment: configuration.environment).register(on: router)
         extraRoutes?(router)
         return router
@@ -98,7 +104,17 @@ public struct PlatformApp: Sendable {
 
     /// The TLS configuration of the FHIR listener: the configured certificate, or (outside production) a
     /// certificate from a dev PKI generated in `generatedPKIDirectory`.
-    public func fhirTLSConfiguration(generatedPKIDirectory: URL) throws -> TLSConfiguration {
+    public func fhirTLSConfiguration(generatedPKIDirectory: URL) throws -> TLSChannelConfiguration {
+        let tls = try fhirServerTLS(generatedPKIDirectory: generatedPKIDirectory)
+        guard let caPath = configuration.fhirClientCAPath else { return TLSChannelConfiguration(tlsConfiguration: tls) }
+        let verifier = try MutualTLSVerifier(
+            caPath: caPath, crlPaths: configuration.fhirCRLPaths, allowList: fhirAllowList, logger: logger)
+        return TLSChannelConfiguration(tlsConfiguration: tls) { certificates in
+            await verifier.verificationCallback(certificates)
+        }
+    }
+
+    private func fhirServerTLS(generatedPKIDirectory: URL) throws -> TLSConfiguration {
         if let certificate = configuration.fhirCertificatePath, let key = configuration.fhirKeyPath {
             return try TLSConfigurations.server(
                 certificatePath: certificate, keyPath: key, clientCAPath: configuration.fhirClientCAPath)
@@ -118,14 +134,14 @@ public struct PlatformApp: Sendable {
 
     /// Every service of the node, in start order (shutdown runs in reverse: listeners first, database last).
     public func services(
-        pages: Pages, fhirTLS: TLSConfiguration?, httpRoutes: RouteHook? = nil, fhirRoutes: RouteHook? = nil
+        pages: Pages, fhirTLS: TLSChannelConfiguration?, httpRoutes: RouteHook? = nil, fhirRoutes: RouteHook? = nil
     ) throws -> [any Service] {
         var services: [any Service] = [DatabaseService(database: database, readiness: readiness, logger: logger)]
         let ports = self.ports
         if configuration.fhirEnabled, let fhirTLS {
             let fhirApp = Application(
                 router: buildFHIRRouter(extraRoutes: fhirRoutes),
-                server: try .tls(.http1(), tlsConfiguration: fhirTLS),
+                server: try .tls(.http1(), configuration: fhirTLS),
                 configuration: .init(address: .hostname(configuration.fhirHost, port: configuration.fhirPort),
                                      serverName: "sas-fhir"),
                 onServerRunning: { channel in await ports.setFHIR(channel.localAddress?.port ?? 0) },

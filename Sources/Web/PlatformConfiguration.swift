@@ -1,4 +1,5 @@
 import Foundation
+import TLS
 import Yams
 
 /// Where a configuration value came from, for error messages.
@@ -63,6 +64,8 @@ public struct PlatformConfiguration: Sendable {
     public var fhirCertificatePath: String?
     public var fhirKeyPath: String?
     public var fhirClientCAPath: String?
+    public var fhirCRLPaths: [String]
+    public var fhirAllowedClients: [ClientRule]
     public var databaseURL: String
     public var databaseMaxConnections: Int
     public var logLevel: String
@@ -129,6 +132,14 @@ public struct PlatformConfiguration: Sendable {
         fhirCertificatePath = values["fhir.tls.certificate"]
         fhirKeyPath = values["fhir.tls.key"]
         fhirClientCAPath = values["fhir.tls.client_ca"]
+        fhirCRLPaths = values["fhir.tls.crl"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? []
+        do {
+            fhirAllowedClients = try values["fhir.tls.allowed_clients"].map(ClientAllowList.parse) ?? []
+        } catch let error as ClientAllowList.AllowListError {
+            throw ConfigurationError.invalidValue(
+                key: "fhir.tls.allowed_clients", value: error.item,
+                source: sources["fhir.tls.allowed_clients"] ?? .defaultValue, reason: error.description)
+        }
         databaseURL = values["database.url"]!
         databaseMaxConnections = Int(values["database.max_connections"]!)!
         logLevel = values["log.level"]!

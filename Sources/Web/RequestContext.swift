@@ -1,6 +1,7 @@
 import Hummingbird
 import Logging
 import NIOCore
+import TLS
 
 /// The request context of every route: Hummingbird's core context plus the request id.
 public struct AppRequestContext: RequestContext {
@@ -9,10 +10,17 @@ public struct AppRequestContext: RequestContext {
     public var requestID: String
     /// The remote address, for the audit trail.
     public var remoteAddress: String?
+    /// The connection, to read the TLS peer certificate on the FHIR listener.
+    public let channel: any Channel
+    /// On the mTLS listener: the party (editor id) whose client certificate opened the connection.
+    public var clientParty: String?
+    /// On the mTLS listener: the client certificate's subject.
+    public var clientIdentity: CertificateIdentity?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.requestID = ""
         self.remoteAddress = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
 }

@@ -32,7 +32,7 @@ final class RunningPlatform: Sendable {
     }
 
     static func start(
-        databaseURL: String? = nil, waitForReady: Bool = true,
+        databaseURL: String? = nil, waitForReady: Bool = true, settings: [String: String] = [:],
         httpRoutes: PlatformApp.RouteHook? = nil, fhirRoutes: PlatformApp.RouteHook? = nil
     ) async throws -> RunningPlatform {
         var cleanups: [@Sendable () async -> Void] = []
@@ -47,7 +47,7 @@ final class RunningPlatform: Sendable {
         let configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [
             (key: "http.port", value: "0", flag: "test"), (key: "fhir.port", value: "0", flag: "test"),
             (key: "database.url", value: url, flag: "test"), (key: "shutdown.grace_seconds", value: "10", flag: "test"),
-        ])
+        ] + settings.map { (key: $0.key, value: $0.value, flag: "test") })
         let database = try await openDatabase(url: url, logger: TestDatabases.logger)
         let app = PlatformApp(configuration: configuration, database: database, logger: TestDatabases.logger)
         let pki = FileManager.default.temporaryDirectory.appendingPathComponent("sas-pki-\(UUID().uuidString)")
@@ -81,10 +81,16 @@ final class RunningPlatform: Sendable {
     var fhirBaseURL: String { "https://127.0.0.1:\(fhirPort)" }
 
     /// An HTTP client trusting the platform's dev CA.
-    func makeClient() throws -> HTTPClient {
-        let pki = DevPKIFiles(directory: pkiDirectory)
+    func makeClient(pki: DevPKIFiles? = nil, identity: String? = nil, maximumTLS: TLSVersion? = nil) throws -> HTTPClient {
+        let pki = pki ?? DevPKIFiles(directory: pkiDirectory)
         var configuration = HTTPClient.Configuration()
-        configuration.tlsConfiguration = try TLSConfigurations.client(caPath: pki.caChainPath)
+        var tls = try TLSConfigurations.client(
+            caPath: pki.caChainPath, certificatePath: identity.map(pki.certificatePath), keyPath: identity.map(pki.keyPath))
+        if let maximumTLS {
+            tls.minimumTLSVersion = .tlsv1
+            tls.maximumTLSVersion = maximumTLS
+        }
+        configuration.tlsConfiguration = tls
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
