@@ -30,6 +30,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
+        .target(name: "SASDomain", swiftSettings: swiftSettings),
+        .target(
+            name: "Directory",
+            dependencies: ["SASDomain"],
+            resources: [.copy("Resources")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Storage",
             dependencies: [
@@ -52,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Aggregator",
+            dependencies: ["Storage", "TLS"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Web",
             dependencies: [
                 "Storage", "TLS",
@@ -71,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS",
+                "Web", "Storage", "TLS", "Aggregator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,9 +91,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "DirectoryTests",
+            dependencies: ["Directory", "SASDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS",
+                "Web", "Storage", "TLS", "Aggregator",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

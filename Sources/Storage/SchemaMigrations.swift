@@ -25,5 +25,35 @@ public enum SchemaMigrations {
             )
             """,
         ]),
+        Migration(2, "editor registry and practitioner-editor links", [
+            """
+            CREATE TABLE editors (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                environment TEXT NOT NULL,
+                base_url TEXT NOT NULL,
+                flows TEXT NOT NULL,
+                client_certificate_path TEXT,
+                client_key_path TEXT,
+                server_ca_path TEXT,
+                inbound_cn TEXT,
+                inbound_ou TEXT,
+                timeout_ms INTEGER,
+                enabled INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE editor_links (
+                editor_id TEXT NOT NULL REFERENCES editors (id),
+                idnps TEXT NOT NULL,
+                first_seen_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL,
+                PRIMARY KEY (editor_id, idnps)
+            )
+            """,
+            "CREATE INDEX editor_links_idnps ON editor_links (idnps)",
+        ]),
     ]
 }
