@@ -33,7 +33,11 @@ let package = Package(
         .target(name: "SASDomain", swiftSettings: swiftSettings),
         .target(
             name: "Directory",
-            dependencies: ["SASDomain"],
+            dependencies: [
+                "SASDomain", "Storage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             resources: [.copy("Resources")],
             swiftSettings: swiftSettings
         ),
@@ -83,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator",
+                "Web", "Storage", "TLS", "Aggregator", "Directory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -98,7 +102,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

@@ -55,5 +55,64 @@ public enum SchemaMigrations {
             """,
             "CREATE INDEX editor_links_idnps ON editor_links (idnps)",
         ]),
+        Migration(3, "care-offer directory", [
+            """
+            CREATE TABLE dir_practitioners (
+                idnps TEXT PRIMARY KEY,
+                civility TEXT NOT NULL,
+                exercise_civility TEXT,
+                family_name TEXT NOT NULL,
+                given_name TEXT NOT NULL,
+                profession_code TEXT NOT NULL,
+                specialties TEXT NOT NULL,
+                participates INTEGER NOT NULL,
+                participation_mode INTEGER,
+                participation_structure TEXT,
+                accepts_extra INTEGER NOT NULL,
+                forfait_reorientation INTEGER NOT NULL,
+                vacations TEXT,
+                source TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE dir_sites (
+                id BIGINT PRIMARY KEY,
+                idnps TEXT NOT NULL REFERENCES dir_practitioners (idnps) ON DELETE CASCADE,
+                structure_idnst TEXT,
+                address TEXT NOT NULL,
+                postcode TEXT NOT NULL,
+                insee_code TEXT,
+                city TEXT NOT NULL,
+                department TEXT NOT NULL,
+                latitude DOUBLE PRECISION NOT NULL,
+                longitude DOUBLE PRECISION NOT NULL,
+                phone TEXT,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX dir_sites_idnps ON dir_sites (idnps)",
+            """
+            CREATE TABLE dir_structures (
+                idnst TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                name TEXT NOT NULL,
+                department TEXT NOT NULL,
+                latitude DOUBLE PRECISION NOT NULL,
+                longitude DOUBLE PRECISION NOT NULL,
+                phone TEXT,
+                area TEXT NOT NULL,
+                places TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE dir_vendor_links (
+                idnps TEXT NOT NULL REFERENCES dir_practitioners (idnps) ON DELETE CASCADE,
+                vendor TEXT NOT NULL,
+                PRIMARY KEY (idnps, vendor)
+            )
+            """,
+        ]),
     ]
 }

@@ -1,0 +1,131 @@
+import Directory
+import Foundation
+import Logging
+import SASDomain
+import Storage
+import Testing
+
+@Suite("Directory storage, RPPS import and index")
+struct DirectoryStoreTests {
+    static let geocoder: OfflineGeocoder = try! OfflineGeocoder(places: .load(), departments: .load())
+    static let specialties: Specialties = try! .load()
+
+    static func tempFile(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sas-\(UUID().uuidString)-\(name)")
+    }
+
+    /// A synthetic RPPS extraction of `count` practitioners; returns its URL and distinct IDNPS.
+    static func rppsFile(count: Int, seed: UInt64 = 7) throws -> (URL, Set<String>) {
+        let france = try SyntheticFrance.bundled(.init(practitioners: count, seed: seed))
+        let url = tempFile("rpps.txt")
+        _ = try france.writeRPPSExtract(to: url)
+        var ids = Set<String>()
+        france.forEachRecord { ids.insert($0.practitioner.idnps.value) }
+        return (url, ids)
+    }
+
+    @Test("an RPPS import creates, a re-import updates without duplicates; broken lines are listed and skipped",
+          arguments: TestDatabases.engines)
+    func importIsIdempotent(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let (url, ids) = try Self.rppsFile(count: 300)
+            // Break two lines: one truncated, one with a bad IDNPS.
+            var lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
+            lines[10] = String(lines[10].prefix(40))
+            var fields = lines[20].components(separatedBy: "|")
+            let brokenID = fields[2]
+            fields[2] = "8999"
+            lines[20] = fields.joined(separator: "|")
+            try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
+
+            let importer = RPPSImporter(database: db, geocoder: Self.geocoder, specialties: Self.specialties)
+            let first = try await importer.importFile(at: url)
+            #expect(first.rejectedCount == 2)
+            #expect(first.rejections.map(\.line) == [11, 21])
+            #expect(first.rejections[1].reason.contains("8999"))
+            let store = DirectoryStore(database: db)
+            let stored = try await store.existingIDNPS()
+            #expect(stored.isSubset(of: ids))
+            #expect(first.created == stored.count)
+            #expect(stored.count >= ids.count - 2 && stored.count <= ids.count)
+            #expect(first.updated == 0)
+            _ = brokenID
+            let counts = try await store.counts()
+            let second = try await importer.importFile(at: url)
+            #expect(second.created == 0)
+            #expect(second.updated == first.created)
+            let again = try await store.counts()
+            #expect(again.practitioners == counts.practitioners && again.sites == counts.sites)
+            #expect(try await store.version() == 2)
+        }
+    }
+
+    @Test("a file without the required columns is refused and writes nothing", arguments: TestDatabases.engines)
+    func badHeader(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let url = Self.tempFile("bad.txt")
+            try "Nom|Prénom|\nDupont|Jean|\n".write(to: url, atomically: true, encoding: .utf8)
+            let importer = RPPSImporter(database: db, geocoder: Self.geocoder, specialties: Self.specialties)
+            await #expect(throws: ImportFileError.self) { _ = try await importer.importFile(at: url) }
+            #expect(try await DirectoryStore(database: db).counts().practitioners == 0)
+        }
+    }
+
+    @Test("Latin-1 files are read, accents intact, and SAS participation survives a re-import")
+    func latin1AndParticipation() async throws {
+        try await TestDatabases.withDatabase(.sqlite) { db, _ in
+            let header = "Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité|Nom d'exercice|Prénom d'exercice|Code profession|Code type savoir-faire|Code savoir-faire|Code postal (coord. structure)|Libellé commune (coord. structure)|Téléphone (coord. structure)|"
+            let idnps = "8" + RPPS.withCheckDigit("1000000001")
+            let row = "8|\(idnps.dropFirst())|\(idnps)|MME|HÉLÈNE-ÉPÉE|Zoé|10|S|SM54|69003|LYON|0478000000|"
+            let url = Self.tempFile("latin1.txt")
+            try Data((header + "\n" + row + "\n").unicodeScalars.map { UInt8($0.value) }).write(to: url)
+            let importer = RPPSImporter(database: db, geocoder: Self.geocoder, specialties: Self.specialties)
+            let summary = try await importer.importFile(at: url)
+            #expect(summary.encoding == "Latin-1")
+            #expect(summary.created == 1 && summary.sites == 1)
+            let stored = try #require(try await db.query("SELECT * FROM dir_practitioners").first)
+            #expect(try stored.string("family_name") == "HÉLÈNE-ÉPÉE")
+            #expect(try stored.string("given_name") == "Zoé")
+            #expect(try stored.string("specialties") == "SM54")
+            let site = try #require(try await db.query("SELECT * FROM dir_sites").first)
+            #expect(try site.string("department") == "69")
+            #expect(try site.string("phone") == "+33478000000")
+            #expect(abs((site["latitude"].doubleValue ?? 0) - 45.76) < 0.1)
+            // SAS participation set by the enrichment file is not reset by the next national import.
+            let participation = SASParticipation(participates: true, mode: .individual, structure: nil,
+                                                 acceptsExtraPatients: true, forfaitReorientation: false, vacations: [])
+            let unknown = try await db.transaction { tx in
+                try await DirectoryStore.updateParticipation([(try IDNPS(parsing: idnps), participation)], on: tx)
+            }
+            #expect(unknown.isEmpty)
+            _ = try await importer.importFile(at: url)
+            let after = try #require(try await db.query("SELECT participates, accepts_extra FROM dir_practitioners").first)
+            #expect(after.bool("participates") && after.bool("accepts_extra"))
+        }
+    }
+
+    @Test("the index is built from storage, answers radius queries, and rebuilds when the version moves",
+          arguments: TestDatabases.engines)
+    func indexFromStorage(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let france = try SyntheticFrance.bundled(.init(practitioners: 2_000, seed: 3))
+            let report = try await DirectorySeeder.seed(france, into: db)
+            #expect(report.practitioners == 2_000)
+            let loader = DirectoryIndexLoader(database: db, specialties: Self.specialties, logger: TestDatabases.logger)
+            #expect(try await loader.refreshIfNeeded())
+            #expect(loader.catalog.index.count == report.sites)
+            #expect(try await !loader.refreshIfNeeded())
+            // Lyon: the nearest general practitioners, nearest first, all within the radius.
+            let gp = Self.specialties.index(of: "SM54")!
+            let hits = loader.catalog.index.sites(within: 10, ofLatitude: 45.764, longitude: 4.8357,
+                                                  matching: SiteFilter(specialties: [gp]), limit: 50)
+            #expect(!hits.isEmpty)
+            #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.distanceKm <= $1.distanceKm })
+            #expect(hits.allSatisfy { $0.distanceKm <= 10 })
+            // A change elsewhere (another node) bumps the version: this node notices and rebuilds.
+            try await db.transaction { tx in try await DirectoryStore.bumpVersion(on: tx) }
+            #expect(try await loader.refreshIfNeeded())
+            #expect(loader.catalog.version == 2)
+        }
+    }
+}
