@@ -31,6 +31,7 @@ let package = Package(
     ],
     targets: [
         .target(name: "SASDomain", swiftSettings: swiftSettings),
+        .target(name: "FHIR", dependencies: ["SASDomain"], swiftSettings: swiftSettings),
         .target(
             name: "Directory",
             dependencies: [
@@ -68,9 +69,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Sandbox",
+            dependencies: [
+                "FHIR", "SASDomain", "TLS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Web",
             dependencies: [
-                "Storage", "TLS",
+                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -87,11 +100,17 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FHIRTests",
+            dependencies: ["FHIR", "SASDomain"],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -102,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

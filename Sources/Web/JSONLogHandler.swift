@@ -64,3 +64,8 @@ public enum LoggingSetup {
         }
     }
 }
+
+extension LoggingSetup {
+    /// Text logs at info level, for the auxiliary commands (sandbox servers).
+    public static func bootstrapForTools() { bootstrap(format: "text", level: .info) }
+}

@@ -6,6 +6,7 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import Directory
 import Storage
 import TLS
 
@@ -52,13 +53,17 @@ public struct PlatformApp: Sendable {
     public let logger: Logger
     /// The CN/OU allow-list of the FHIR listener (configuration entries, then registered editors).
     public let fhirAllowList: ClientAllowList
+    /// Reference data shared by the search and the UI.
+    public let reference: ReferenceData
+    /// This node's in-memory directory index.
+    public let directory: DirectoryIndexLoader
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
 
     /// Creates the application around an opened database.
     public init(configuration: PlatformConfiguration, database: any Database, logger: Logger,
-                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
         self.configuration = configuration
         self.database = database
         self.readiness = Readiness()
@@ -66,6 +71,8 @@ public struct PlatformApp: Sendable {
         self.ports = BoundPorts()
         self.logger = logger
         self.fhirAllowList = ClientAllowList(configuration.fhirAllowedClients)
+        self.reference = try ReferenceData.shared()
+        self.directory = DirectoryIndexLoader(database: database, specialties: reference.specialties, logger: logger)
     }
 
     /// The router of the web UI and JSON API listener.
@@ -136,7 +143,10 @@ public struct PlatformApp: Sendable {
     public func services(
         pages: Pages, fhirTLS: TLSChannelConfiguration?, httpRoutes: RouteHook? = nil, fhirRoutes: RouteHook? = nil
     ) throws -> [any Service] {
-        var services: [any Service] = [DatabaseService(database: database, readiness: readiness, logger: logger)]
+        var services: [any Service] = [
+            DatabaseService(database: database, readiness: readiness, logger: logger),
+            DirectoryRefreshService(loader: directory, readiness: readiness, logger: logger),
+        ]
         let ports = self.ports
         if configuration.fhirEnabled, let fhirTLS {
             let fhirApp = Application(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Directory
 import Storage
 import Web
 
@@ -28,6 +29,9 @@ struct Demo: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text ou json.")
     var logFormat = "text"
 
+    @Option(help: "Nombre de praticiens de la France synthétique de démonstration.")
+    var practitioners = 20_000
+
     func run() async throws {
         let directory = URL(fileURLWithPath: dataDirectory)
         if reset, FileManager.default.fileExists(atPath: directory.path) {
@@ -53,7 +57,7 @@ struct Demo: AsyncParsableCommand {
         try await runPlatform(configuration: configuration, logger: logger, pkiDirectory: pkiDirectory) { app in
             let http = await app.ports.httpPort()
             let fhir = configuration.fhirEnabled ? await app.ports.fhirPort() : 0
-            await DemoSeed.seedIfNeeded(app: app, logger: logger)
+            await DemoSeed.seedIfNeeded(app: app, practitioners: practitioners, logger: logger)
             print("""
 
                 ┌──────────────────────────────────────────────────────────────────────┐
@@ -74,7 +78,7 @@ struct Demo: AsyncParsableCommand {
 
 /// Seeds the demo data once per data directory.
 enum DemoSeed {
-    static func seedIfNeeded(app: PlatformApp, logger: Logger) async {
+    static func seedIfNeeded(app: PlatformApp, practitioners: Int, logger: Logger) async {
         // Wait for the migrations applied by the database service.
         while !app.readiness.migrated {
             try? await Task.sleep(for: .milliseconds(50))
@@ -85,9 +89,12 @@ enum DemoSeed {
                 logger.info("demo data reused", metadata: ["seeded_at": "\(seeded)"])
                 return
             }
-            try await AuditLog(app.database).record(AuditEntry(actor: "system", action: "demo.seed"))
+            let france = try SyntheticFrance.bundled(.init(practitioners: practitioners, seed: 42))
+            let report = try await DirectorySeeder.seed(france, into: app.database)
+            try await app.directory.refreshIfNeeded()
+            try await AuditLog(app.database).record(AuditEntry(actor: "system", action: "demo.seed", detail: "\(report)"))
             try await settings.set("demo.seeded_at", ISO8601DateFormatter().string(from: Date()))
-            logger.info("demo data seeded")
+            logger.info("demo data seeded", metadata: ["directory": "\(report)"])
         } catch {
             logger.error("demo seeding failed", metadata: ["error": "\(error)"])
         }

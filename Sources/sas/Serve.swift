@@ -33,7 +33,7 @@ func runPlatform(
         FileHandle.standardError.write(Data("sas: impossible d'ouvrir la base de données : \(error)\n".utf8))
         throw ExitCode(69)  // EX_UNAVAILABLE
     }
-    let app = PlatformApp(configuration: configuration, database: database, logger: logger)
+    let app = try PlatformApp(configuration: configuration, database: database, logger: logger)
     let pages = try await Pages.load()
     let tls = configuration.fhirEnabled
         ? try app.fhirTLSConfiguration(generatedPKIDirectory: URL(fileURLWithPath: pkiDirectory)) : nil

@@ -1,0 +1,173 @@
+import Foundation
+import SASDomain
+
+/// Where a reference inside a Bundle leads.
+public enum ResolvedReference: Sendable {
+    /// A bundle entry (index into `entry`) and its resource.
+    case entry(index: Int, resource: Resource)
+    /// A resource contained in the referring resource (`#id`).
+    case contained(resource: Resource)
+    /// A logical reference by identifier with no matching resource in the bundle.
+    case logical(Identifier)
+    /// Nothing matches.
+    case unresolved(reason: String)
+
+    /// The target resource, when there is one.
+    public var resource: Resource? {
+        switch self {
+        case .entry(_, let r), .contained(let r): return r
+        case .logical, .unresolved: return nil
+        }
+    }
+}
+
+/// Reference-resolution index over one Bundle: `Type/id`, absolute `fullUrl`, fullUrl suffix `Type/id`,
+/// contained `#id` and identifier-only logical references. Duplicate ids keep the first entry.
+public struct BundleIndex: Sendable {
+    /// The entries indexed (in bundle order).
+    public let entries: [BundleEntry]
+    private var byKey: [TypeID: Int] = [:]
+    private var byFullUrl: [String: Int] = [:]
+    private var byIdentifier: [IdentifierKey: Int] = [:]
+    /// Entry indices that repeat an already indexed `Type/id` or `fullUrl` (the first occurrence wins).
+    public private(set) var duplicates: [Int: String] = [:]
+
+    /// Builds the index.
+    public init(_ bundle: FHIRBundle) { self.init(entries: bundle.entry ?? []) }
+
+    /// Builds the index over raw entries.
+    public init(entries: [BundleEntry]) {
+        self.entries = entries
+        byKey.reserveCapacity(entries.count)
+        byFullUrl.reserveCapacity(entries.count)
+        for (i, entry) in entries.enumerated() {
+            guard let resource = entry.resource else { continue }
+            let type = resource.resourceType
+            var keys: [TypeID] = []
+            if let id = resource.id { keys.append(TypeID(type: type, id: id)) }
+            if let fullUrl = entry.fullUrl {
+                if byFullUrl[fullUrl] != nil {
+                    duplicates[i] = "duplicate fullUrl \(fullUrl)"
+                    continue
+                }
+                if let suffix = Self.typeIDSuffix(fullUrl), suffix.type == type, !keys.contains(suffix) { keys.append(suffix) }
+            }
+            if let first = keys.first, let previous = byKey[first] {
+                duplicates[i] = "duplicate id \(first.type)/\(first.id) (entry \(previous) wins)"
+                continue
+            }
+            if let fullUrl = entry.fullUrl { byFullUrl[fullUrl] = i }
+            for key in keys where byKey[key] == nil { byKey[key] = i }
+            guard Self.identifierIndexedTypes.contains(type) else { continue }
+            for identifier in resource.identifiers {
+                guard let value = identifier.value else { continue }
+                let exact = IdentifierKey(type: type, system: identifier.system ?? "", value: value)
+                if byIdentifier[exact] == nil { byIdentifier[exact] = i }
+                let any = IdentifierKey(type: type, system: nil, value: value)
+                if byIdentifier[any] == nil { byIdentifier[any] = i }
+            }
+        }
+    }
+
+    /// Only these are targets of identifier-only references in SAS bundles.
+    private static let identifierIndexedTypes: Set<String> = ["Organization", "Practitioner", "Location", "HealthcareService"]
+
+    struct TypeID: Hashable, Sendable {
+        var type: String
+        var id: String
+    }
+
+    struct IdentifierKey: Hashable, Sendable {
+        var type: String
+        var system: String?
+        var value: String
+    }
+
+    /// Resolves `reference` made from inside `container` (needed for `#id`); checks the target type when given.
+    public func resolve(_ reference: Reference, in container: Resource? = nil, expecting type: String? = nil) -> ResolvedReference {
+        let result = resolveUnchecked(reference, in: container, expecting: type ?? reference.type)
+        if let type, let resource = result.resource, resource.resourceType != type {
+            return .unresolved(reason: "\(reference.reference ?? "?") is a \(resource.resourceType), expected \(type)")
+        }
+        return result
+    }
+
+    private func resolveUnchecked(_ reference: Reference, in container: Resource?, expecting type: String?) -> ResolvedReference {
+        guard let literal = reference.reference, !literal.isEmpty else {
+            guard let identifier = reference.identifier, let value = identifier.value else {
+                return .unresolved(reason: "empty reference")
+            }
+            if let type {
+                if let i = byIdentifier[IdentifierKey(type: type, system: identifier.system ?? "", value: value)]
+                    ?? byIdentifier[IdentifierKey(type: type, system: nil, value: value)],
+                   let resource = entries[i].resource {
+                    return .entry(index: i, resource: resource)
+                }
+            }
+            return .logical(identifier)
+        }
+        if literal.first == "#" {
+            let id = literal.dropFirst()
+            if let contained = container.flatMap(Self.containedResources)?.first(where: { $0.id.map { $0[...] == id } ?? false }) {
+                return .contained(resource: contained)
+            }
+            return .unresolved(reason: "no contained resource \(literal)")
+        }
+        if let i = byFullUrl[literal], let resource = entries[i].resource {
+            return .entry(index: i, resource: resource)
+        }
+        if let suffix = Self.typeIDSuffix(literal), let i = byKey[suffix], let resource = entries[i].resource {
+            return .entry(index: i, resource: resource)
+        }
+        return .unresolved(reason: "no entry for \(literal)")
+    }
+
+    /// Resolves a chain of `next` hops, stopping at the first resource where `accept` holds; detects cycles.
+    public func follow(from start: Resource, maxHops: Int = 8, next: (Resource) -> Reference?,
+                       accept: (Resource) -> Bool) -> Result<Resource, ReferenceWalkError> {
+        var current = start
+        var seen: Set<String> = []
+        for _ in 0...maxHops {
+            if accept(current) { return .success(current) }
+            seen.insert(current.resourceType + "/" + (current.id ?? "?"))
+            guard let reference = next(current) else { return .failure(.deadEnd) }
+            guard let target = resolve(reference, expecting: current.resourceType).resource else { return .failure(.deadEnd) }
+            if seen.contains(target.resourceType + "/" + (target.id ?? "?")) { return .failure(.cycle) }
+            current = target
+        }
+        return .failure(.tooLong)
+    }
+
+    /// The `Type/id` at the end of an absolute or relative URL (skipping `/_history/n`), scanning bytes backwards.
+    static func typeIDSuffix(_ url: String) -> TypeID? {
+        var utf8 = Substring(url).utf8
+        while utf8.last == UInt8(ascii: "/") { utf8 = utf8.dropLast() }
+        func lastSegment(_ view: Substring.UTF8View) -> (segment: Substring.UTF8View, rest: Substring.UTF8View)? {
+            guard let slash = view.lastIndex(of: UInt8(ascii: "/")) else { return view.isEmpty ? nil : (view, view[view.startIndex..<view.startIndex]) }
+            return (view[view.index(after: slash)...], view[..<slash])
+        }
+        guard var (id, rest) = lastSegment(utf8), !id.isEmpty, var (type, rest2) = lastSegment(rest) else { return nil }
+        if type.elementsEqual("_history".utf8) {
+            guard let (realID, r1) = lastSegment(rest2), let (realType, r2) = lastSegment(r1) else { return nil }
+            (id, type, rest, rest2) = (realID, realType, r1, r2)
+        }
+        guard let first = type.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
+              !type.contains(UInt8(ascii: ":")), !id.isEmpty else { return nil }
+        return TypeID(type: String(Substring(type)), id: String(Substring(id)))
+    }
+
+    static func containedResources(_ resource: Resource) -> [Resource]? {
+        if case .practitionerRole(let role) = resource { return role.contained }
+        return nil
+    }
+}
+
+/// Why a reference chain could not be followed.
+public enum ReferenceWalkError: Error, Hashable, Sendable {
+    /// A reference leads back to a resource already visited.
+    case cycle
+    /// A reference is missing or unresolvable.
+    case deadEnd
+    /// Too many hops.
+    case tooLong
+}

@@ -1,0 +1,242 @@
+import Foundation
+import SASDomain
+
+/// What a Schedule leads to: the practitioner side (INT_R01/R04) or the SOS fixed point and association.
+public struct ScheduleContext: Sendable {
+    /// Schedule id.
+    public var scheduleID: String?
+    /// Practitioner IDNPS (PS/CPTS).
+    public var practitioner: IDNPS?
+    /// Why no IDNPS could be found, when `practitioner` is nil.
+    public var practitionerIssue: (reason: EntryProblem.Reason, message: String)?
+    /// Practitioner family name.
+    public var familyName: String?
+    /// Practitioner given name.
+    public var givenName: String?
+    /// Practitioner resource id.
+    public var practitionerID: String?
+    /// PractitionerRole resource id.
+    public var roleID: String?
+    /// Location id (contained or bundled).
+    public var locationID: String?
+    /// The consultation site.
+    public var site = SlotSite()
+    /// The practice (PractitionerRole.organization) or, for SOS, the association.
+    public var structure: SlotStructure?
+    /// Non-fatal problems met on the way (invalid structure id, missing site, cycles).
+    public var issues: [(reason: EntryProblem.Reason, message: String)] = []
+}
+
+/// Graph walkers over a Bundle, memoised per Schedule and per HealthcareService reference.
+///
+/// INT_R01: Slot → Schedule → (Practitioner, PractitionerRole → contained Location, organization identifier).
+/// INT_R04: Slot → serviceType R5 extension → HealthcareService → providedBy → Organization.
+/// SOS: Slot → Schedule → Location → managingOrganization → Organization.
+public struct SlotGraph: Sendable {
+    /// The index used to resolve references.
+    public let index: BundleIndex
+    private var scheduleCache: [String: (Int, ScheduleContext)] = [:]
+    private var cptsCache: [String: Result<SlotStructure, SlotGraphError>] = [:]
+
+    public init(index: BundleIndex) { self.index = index }
+
+    /// Resolves `slot.schedule` and walks from that Schedule; nil when the Schedule cannot be found.
+    public mutating func context(forScheduleOf slot: Slot, flow: SlotFlow) -> Result<ScheduleContext, SlotGraphError> {
+        guard let reference = slot.schedule, let key = reference.reference ?? reference.identifier?.token else {
+            return .failure(.unresolved("slot has no schedule reference"))
+        }
+        if let (_, cached) = scheduleCache[key] { return .success(cached) }
+        guard case .entry(let i, .schedule(let schedule)) = index.resolve(reference, expecting: "Schedule") else {
+            return .failure(.unresolved("schedule \(key) not found"))
+        }
+        let context = flow == .sos ? sosContext(schedule) : practitionerContext(schedule)
+        scheduleCache[key] = (i, context)
+        return .success(context)
+    }
+
+    /// INT_R01/R04 walk from a Schedule.
+    public func practitionerContext(_ schedule: Schedule) -> ScheduleContext {
+        var ctx = ScheduleContext(scheduleID: schedule.id)
+        let container = Resource.schedule(schedule)
+        var practitioner: Practitioner?
+        var role: PractitionerRole?
+        var logicalIDNPS: Identifier?
+        var actorLocation: Location?
+        for actor in schedule.actor ?? [] {
+            switch index.resolve(actor, in: container) {
+            case .entry(_, .practitioner(let p)), .contained(.practitioner(let p)): practitioner = practitioner ?? p
+            case .entry(_, .practitionerRole(let r)), .contained(.practitionerRole(let r)): role = role ?? r
+            case .entry(_, .location(let l)), .contained(.location(let l)): actorLocation = actorLocation ?? l
+            case .logical(let identifier):
+                if identifier.system == IdentifierSystem.idnps || identifier.isTyped(IdentifierSystem.codeIDNPS) {
+                    logicalIDNPS = logicalIDNPS ?? identifier
+                }
+            default: break
+            }
+        }
+        if let role {
+            ctx.roleID = role.id
+            if practitioner == nil, let reference = role.practitioner {
+                switch index.resolve(reference, in: .practitionerRole(role), expecting: "Practitioner") {
+                case .entry(_, .practitioner(let p)), .contained(.practitioner(let p)): practitioner = p
+                case .logical(let identifier): logicalIDNPS = logicalIDNPS ?? identifier
+                default: break
+                }
+            }
+            var location: Location?
+            for reference in role.location ?? [] {
+                if case .location(let l)? = index.resolve(reference, in: .practitionerRole(role), expecting: "Location").resource {
+                    location = l
+                    break
+                }
+            }
+            location = location ?? actorLocation
+            ctx.locationID = location?.id
+            ctx.site = resolvedSite(location, fallbackPhone: SlotMapping.phone(role.telecom), ctx: &ctx)
+            if let organization = role.organization {
+                ctx.structure = practiceStructure(organization, role: role, ctx: &ctx)
+            }
+        } else {
+            ctx.locationID = actorLocation?.id
+            ctx.site = resolvedSite(actorLocation, fallbackPhone: nil, ctx: &ctx)
+        }
+        do {
+            if let practitioner {
+                ctx.practitionerID = practitioner.id
+                ctx.familyName = practitioner.name?.first?.family
+                ctx.givenName = practitioner.name?.first?.given?.first
+                ctx.practitioner = try SlotMapping.idnps(practitioner.identifier ?? [])
+                if ctx.practitioner == nil {
+                    ctx.practitionerIssue = (.unresolvedPractitioner, "practitioner \(practitioner.id ?? "?") has no IDNPS")
+                }
+            } else if let logicalIDNPS {
+                ctx.practitioner = try SlotMapping.idnps([logicalIDNPS])
+            } else {
+                ctx.practitionerIssue = (.unresolvedPractitioner, "schedule \(schedule.id ?? "?") leads to no practitioner")
+            }
+        } catch {
+            ctx.practitionerIssue = (.invalidIdentifier, "practitioner IDNPS: \(error)")
+        }
+        return ctx
+    }
+
+    /// SOS walk from a Schedule: its Location actor, then the managing Organization (SIRET).
+    public func sosContext(_ schedule: Schedule) -> ScheduleContext {
+        var ctx = ScheduleContext(scheduleID: schedule.id)
+        var location: Location?
+        for actor in schedule.actor ?? [] {
+            if case .location(let l)? = index.resolve(actor, in: .schedule(schedule), expecting: "Location").resource {
+                location = l
+                break
+            }
+        }
+        guard let location else {
+            ctx.issues.append((.unresolvedLocation, "schedule \(schedule.id ?? "?") has no resolvable Location actor"))
+            return ctx
+        }
+        ctx.locationID = location.id
+        ctx.site = resolvedSite(location, fallbackPhone: nil, ctx: &ctx)
+        guard let reference = location.managingOrganization,
+              let resolved = Optional(index.resolve(reference, expecting: "Organization")) else { return ctx }
+        switch resolved {
+        case .entry(_, .organization(let organization)):
+            do {
+                ctx.structure = SlotStructure(role: .sosAssociation, idnst: try SlotMapping.idnst(organization.identifier),
+                                              name: organization.name, phone: SlotMapping.phone(organization.telecom))
+            } catch {
+                ctx.issues.append((.invalidIdentifier, "SOS organization \(organization.id ?? "?"): \(error)"))
+                ctx.structure = SlotStructure(role: .sosAssociation, name: organization.name,
+                                              phone: SlotMapping.phone(organization.telecom))
+            }
+        case .logical(let identifier):
+            ctx.structure = SlotStructure(role: .sosAssociation, idnst: try? SlotMapping.idnst(identifier),
+                                          name: reference.display)
+        default:
+            break
+        }
+        return ctx
+    }
+
+    /// INT_R04: the CPTS behind one serviceType R5 reference (memoised by reference).
+    public mutating func cptsStructure(_ reference: Reference) -> Result<SlotStructure, SlotGraphError> {
+        let key = reference.reference ?? reference.identifier?.token ?? ""
+        if let cached = cptsCache[key] { return cached }
+        let result: Result<SlotStructure, SlotGraphError>
+        switch index.resolve(reference, expecting: "HealthcareService") {
+        case .entry(_, .healthcareService(let service)):
+            if let provider = service.providedBy {
+                switch index.resolve(provider, expecting: "Organization") {
+                case .entry(_, .organization(let organization)):
+                    do {
+                        let idnst = try SlotMapping.idnst(organization.identifier)
+                        result = .success(SlotStructure(role: .cpts, idnst: idnst, name: organization.name,
+                                                        phone: SlotMapping.phone(organization.telecom)))
+                    } catch {
+                        result = .failure(.invalidIdentifier("CPTS organization \(organization.id ?? "?"): \(error)"))
+                    }
+                case .logical(let identifier):
+                    result = .success(SlotStructure(role: .cpts, idnst: try? SlotMapping.idnst(identifier), name: provider.display))
+                default:
+                    result = .failure(.unresolved("organization of \(key) not found"))
+                }
+            } else {
+                result = .failure(.unresolved("\(key) has no providedBy"))
+            }
+        default:
+            result = .failure(.unresolved("healthcare service \(key) not found"))
+        }
+        cptsCache[key] = result
+        return result
+    }
+
+    /// The site of a Location, climbing `partOf` when it has no address (cycle-safe).
+    private func resolvedSite(_ location: Location?, fallbackPhone: String?, ctx: inout ScheduleContext) -> SlotSite {
+        guard let location else {
+            ctx.issues.append((.unresolvedLocation, "no consultation location"))
+            return SlotSite(phone: fallbackPhone)
+        }
+        if location.address != nil || location.partOf == nil { return SlotMapping.site(location, fallbackPhone: fallbackPhone) }
+        let walk = index.follow(from: .location(location), next: { $0.location?.partOf }, accept: { $0.location?.address != nil })
+        switch walk {
+        case .success(let parent):
+            var site = SlotMapping.site(parent.location, fallbackPhone: fallbackPhone)
+            site.name = location.name ?? site.name
+            return site
+        case .failure(.cycle):
+            ctx.issues.append((.referenceCycle, "Location.partOf cycle from \(location.id ?? "?")"))
+        case .failure:
+            ctx.issues.append((.unresolvedLocation, "location \(location.id ?? "?") has no address"))
+        }
+        return SlotMapping.site(location, fallbackPhone: fallbackPhone)
+    }
+
+    private func practiceStructure(_ organization: Reference, role: PractitionerRole, ctx: inout ScheduleContext) -> SlotStructure? {
+        switch index.resolve(organization, in: .practitionerRole(role), expecting: "Organization") {
+        case .logical(let identifier):
+            do { return SlotStructure(role: .practice, idnst: try SlotMapping.idnst(identifier), name: organization.display) }
+            catch { ctx.issues.append((.invalidIdentifier, "practice IDNST: \(error)")) }
+        case .entry(_, .organization(let org)), .contained(.organization(let org)):
+            do {
+                return SlotStructure(role: .practice, idnst: try SlotMapping.idnst(org.identifier), name: org.name,
+                                     phone: SlotMapping.phone(org.telecom))
+            } catch { ctx.issues.append((.invalidIdentifier, "practice IDNST: \(error)")) }
+        default:
+            break
+        }
+        return nil
+    }
+}
+
+/// Why a graph walk stopped.
+public enum SlotGraphError: Error, Hashable, Sendable {
+    /// A reference could not be resolved.
+    case unresolved(String)
+    /// A national identifier is malformed.
+    case invalidIdentifier(String)
+
+    var message: String {
+        switch self {
+        case .unresolved(let m), .invalidIdentifier(let m): return m
+        }
+    }
+}

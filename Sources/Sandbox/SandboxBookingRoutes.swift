@@ -1,0 +1,141 @@
+import FHIR
+import Foundation
+import Hummingbird
+import NIOConcurrencyHelpers
+import NIOCore
+import SASDomain
+
+/// The vendor's booking web pages: the `Slot.comment` URL a regulator is redirected to. Regulator rights are only
+/// granted when the link carries `origin=sas` (or an environment variant such as `sas-preprod`) and the regulator is
+/// logged in; without `origin` the page refuses, as the national test kit expects.
+struct SandboxBookingRoutes {
+    let editor: SandboxEditor
+    static let sessions = NIOLockedValueBox<[String: String]>([:])
+    /// The sandbox's local password, shown on its login page (no real secret: it is a test vendor).
+    static let demoPassword = "bac-a-sable"
+
+    func register(on router: Router<SandboxRequestContext>) {
+        router.get("rdv/{idnps}") { request, context in
+            let idnps = try context.parameters.require("idnps")
+            guard let origin = request.uri.queryParameters.get("origin"), origin == "sas" || origin.hasPrefix("sas-") else {
+                return Self.page(403, "Accès réservé", """
+                    <p>Cette page de prise de rendez-vous pour la régulation n'est accessible que depuis la plateforme SAS
+                    (paramètre <code>origin=sas</code> absent).</p>
+                    """)
+            }
+            guard let user = Self.user(request) else {
+                let back = request.uri.description
+                return Response(status: .seeOther, headers: [.location: "/connexion?retour=" + Self.encode(back)])
+            }
+            guard let id = try? IDNPS(parsing: idnps), let practitioner = editor.configuration.roster.practitioners[id] else {
+                return Self.page(404, "Agenda introuvable", "<p>Aucun agenda pour \(Self.escape(idnps)).</p>")
+            }
+            let now = Date()
+            let window = now...now.addingTimeInterval(3 * 86_400)
+            var rows = ""
+            let booked = editor.bookedSlots.withLockedValue { $0 }
+            for (s, _) in practitioner.sites.enumerated() {
+                for slot in SandboxAgenda(seed: editor.configuration.seed)
+                    .slots(for: id, siteIndex: s, inCPTS: false, window: window)
+                    .filter({ $0.free && !booked.contains($0.id) })
+                    .prefix(12) {
+                    let label = FHIRInstant(slot.start).canonical.prefix(16).replacingOccurrences(of: "T", with: " ")
+                    let selected = slot.id == request.uri.queryParameters.get("creneau") ? " aria-current=\"true\"" : ""
+                    rows += """
+                        <li\(selected)><form method="post" action="/rdv/\(Self.escape(idnps))/reserver">
+                        <input type="hidden" name="creneau" value="\(Self.escape(slot.id))">
+                        <input type="hidden" name="origin" value="\(Self.escape(origin))">
+                        <button>Réserver le \(label)</button></form></li>
+                        """
+                }
+            }
+            return Self.page(200, "Agenda de \(practitioner.givenName) \(practitioner.familyName)", """
+                <p>Connecté·e en tant que régulateur SAS : <strong>\(Self.escape(user))</strong> (origine <code>\(Self.escape(origin))</code>).</p>
+                <ul class="creneaux">\(rows.isEmpty ? "<li>Aucun créneau disponible.</li>" : rows)</ul>
+                """)
+        }
+        router.post("rdv/{idnps}/reserver") { request, context in
+            let idnps = try context.parameters.require("idnps")
+            guard let user = Self.user(request) else { return Self.page(401, "Connexion requise", "<p>Session expirée.</p>") }
+            let form = try await Self.form(request)
+            guard let slot = form["creneau"], form["origin"].map({ $0 == "sas" || $0.hasPrefix("sas-") }) == true else {
+                return Self.page(400, "Demande invalide", "<p>Créneau ou origine manquant.</p>")
+            }
+            let already = editor.bookedSlots.withLockedValue { booked in booked.contains(slot) }
+            guard !already else { return Self.page(409, "Créneau déjà pris", "<p>Ce créneau vient d'être réservé.</p>") }
+            editor.book(slotID: slot)
+            editor.logger.info("sandbox booking", metadata: ["slot": "\(slot)", "regulator": "\(user)", "idnps": "\(idnps)"])
+            return Self.page(200, "Rendez-vous confirmé", "<p>Le rendez-vous \(Self.escape(slot)) est réservé par \(Self.escape(user)).</p>")
+        }
+        router.get("connexion") { request, _ in
+            let back = request.uri.queryParameters.get("retour") ?? "/"
+            return Self.page(200, "Connexion — \(editor.configuration.name)", """
+                <form method="post" action="/connexion">
+                <input type="hidden" name="retour" value="\(Self.escape(back))">
+                <p><label>Adresse e-mail <input type="email" name="email" required autofocus></label></p>
+                <p><label>Mot de passe <input type="password" name="password" required></label></p>
+                <p><button>Se connecter</button></p>
+                <p class="aide">Bac à sable : comptes créés par la plateforme SAS (INT_R02), mot de passe « \(Self.demoPassword) ».</p>
+                </form>
+                """)
+        }
+        router.post("connexion") { request, _ in
+            let form = try await Self.form(request)
+            let email = form["email"]?.lowercased() ?? ""
+            let accounts = await editor.accounts.all()
+            guard form["password"] == Self.demoPassword,
+                  accounts.contains(where: { $0.active && $0.email.lowercased() == email }) else {
+                return Self.page(401, "Connexion refusée", "<p>Compte inconnu, désactivé, ou mot de passe erroné.</p>")
+            }
+            let token = UUID().uuidString
+            Self.sessions.withLockedValue { $0[token] = email }
+            let back = form["retour"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
+            return Response(status: .seeOther, headers: [
+                .location: back, .setCookie: "sandbox_session=\(token); Path=/; HttpOnly; Secure; SameSite=Lax",
+            ])
+        }
+    }
+
+    static func user(_ request: Request) -> String? {
+        guard let cookie = request.headers[.cookie] else { return nil }
+        for part in cookie.split(separator: ";") {
+            let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            if kv.count == 2, kv[0] == "sandbox_session" {
+                return sessions.withLockedValue { $0[String(kv[1])] }
+            }
+        }
+        return nil
+    }
+
+    static func form(_ request: Request) async throws -> [String: String] {
+        let body = try await request.body.collect(upTo: 64 * 1024)
+        var result: [String: String] = [:]
+        for pair in String(buffer: body).split(separator: "&") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map {
+                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+            }
+            if kv.count == 2 { result[kv[0]] = kv[1] }
+        }
+        return result
+    }
+
+    static func encode(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func page(_ status: Int, _ title: String, _ body: String) -> Response {
+        let html = """
+            <!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>\(escape(title))</title>
+            <style>body{font:16px system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}
+            button{font:inherit;padding:.3rem .8rem}li[aria-current]{font-weight:bold}.aide{color:#555}</style></head>
+            <body><h1>\(escape(title))</h1>\(body)</body></html>
+            """
+        return Response(status: .init(code: status), headers: [.contentType: "text/html; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}
