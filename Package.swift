@@ -65,7 +65,13 @@ let package = Package(
         ),
         .target(
             name: "Aggregator",
-            dependencies: ["Storage", "TLS"],
+            dependencies: [
+                "Storage", "TLS", "FHIR", "SASDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -111,6 +117,11 @@ let package = Package(
             name: "FHIRTests",
             dependencies: ["FHIR", "SASDomain"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AggregatorCoreTests",
+            dependencies: ["Aggregator", "FHIR", "SASDomain"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

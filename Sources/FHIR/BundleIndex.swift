@@ -139,21 +139,34 @@ public struct BundleIndex: Sendable {
     }
 
     /// The `Type/id` at the end of an absolute or relative URL (skipping `/_history/n`), scanning bytes backwards.
+    /// Works on the contiguous UTF-8 bytes ('/' and ':' are ASCII, so every cut is on a scalar boundary).
     static func typeIDSuffix(_ url: String) -> TypeID? {
-        var utf8 = Substring(url).utf8
-        while utf8.last == UInt8(ascii: "/") { utf8 = utf8.dropLast() }
-        func lastSegment(_ view: Substring.UTF8View) -> (segment: Substring.UTF8View, rest: Substring.UTF8View)? {
-            guard let slash = view.lastIndex(of: UInt8(ascii: "/")) else { return view.isEmpty ? nil : (view, view[view.startIndex..<view.startIndex]) }
-            return (view[view.index(after: slash)...], view[..<slash])
+        var copy = url
+        return copy.withUTF8 { b -> TypeID? in
+            /// The last `/`-separated segment of `lo..<hi` and what precedes its slash (empty when there is none).
+            func lastSegment(_ range: Range<Int>) -> (segment: Range<Int>, rest: Range<Int>)? {
+                var i = range.upperBound
+                while i > range.lowerBound {
+                    if b[i - 1] == UInt8(ascii: "/") { return (i..<range.upperBound, range.lowerBound..<(i - 1)) }
+                    i -= 1
+                }
+                return range.isEmpty ? nil : (range, range.lowerBound..<range.lowerBound)
+            }
+            func equals(_ r: Range<Int>, _ word: StaticString) -> Bool {
+                r.count == word.utf8CodeUnitCount && memcmp(b.baseAddress! + r.lowerBound, word.utf8Start, r.count) == 0
+            }
+            var end = b.count
+            while end > 0, b[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            guard var (id, rest) = lastSegment(0..<end), !id.isEmpty, var (type, rest2) = lastSegment(rest) else { return nil }
+            if equals(type, "_history") {
+                guard let (realID, r1) = lastSegment(rest2), let (realType, r2) = lastSegment(r1) else { return nil }
+                (id, type, rest, rest2) = (realID, realType, r1, r2)
+            }
+            guard let first = type.first.map({ b[$0] }), first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
+                  !type.contains(where: { b[$0] == UInt8(ascii: ":") }), !id.isEmpty else { return nil }
+            return TypeID(type: String(decoding: UnsafeBufferPointer(rebasing: b[type]), as: UTF8.self),
+                          id: String(decoding: UnsafeBufferPointer(rebasing: b[id]), as: UTF8.self))
         }
-        guard var (id, rest) = lastSegment(utf8), !id.isEmpty, var (type, rest2) = lastSegment(rest) else { return nil }
-        if type.elementsEqual("_history".utf8) {
-            guard let (realID, r1) = lastSegment(rest2), let (realType, r2) = lastSegment(r1) else { return nil }
-            (id, type, rest, rest2) = (realID, realType, r1, r2)
-        }
-        guard let first = type.first, first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
-              !type.contains(UInt8(ascii: ":")), !id.isEmpty else { return nil }
-        return TypeID(type: String(Substring(type)), id: String(Substring(id)))
     }
 
     static func containedResources(_ resource: Resource) -> [Resource]? {

@@ -67,29 +67,34 @@ public enum BundleNormaliser {
         let fastSlots = fast?.slots ?? []
         var nextFast = 0
 
-        for (i, entry) in entries.enumerated() {
-            if nextFast < fastSlots.count, fastSlots[nextFast].entry == i {
-                let slot = fastSlots[nextFast]
-                nextFast += 1
-                run.add(SlotFacts(slot), entry: i, fullUrl: entry.fullUrl, schedule: .fast(slot.schedule))
-                continue
+        fastSlots.withUnsafeBufferPointer { fastSlots in // read in place: copying a FastSlot retains its fields
+            for i in entries.indices { // by index: copying each BundleEntry would retain all its fields
+                if nextFast < fastSlots.count, fastSlots[nextFast].entry == i {
+                    run.add(fastSlots.baseAddress! + nextFast, entry: i, fullUrl: entries[i].fullUrl,
+                            schedule: .fast(fastSlots[nextFast].schedule))
+                    nextFast += 1
+                    continue
+                }
+                let entry = entries[i]
+                if let issue = entry.decodingIssue {
+                    run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .undecodableEntry,
+                                                            message: issue.description))
+                    continue
+                }
+                guard let resource = entry.resource else {
+                    run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .missingElement,
+                                                            message: "entry without resource"))
+                    continue
+                }
+                guard case .slot(let slot) = resource else {
+                    if case .unknown(let type, _) = resource { run.result.unknownResourceTypes[type, default: 0] += 1 }
+                    continue
+                }
+                if index.duplicates[i] != nil { run.result.dropped[.duplicate, default: 0] += 1; continue }
+                var modelSlot = FastSlot(entry: i)
+                modelSlot.facts = SlotFacts(slot)
+                withUnsafePointer(to: modelSlot) { run.add($0, entry: i, fullUrl: entry.fullUrl, schedule: .model(slot)) }
             }
-            if let issue = entry.decodingIssue {
-                run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .undecodableEntry,
-                                                        message: issue.description))
-                continue
-            }
-            guard let resource = entry.resource else {
-                run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .missingElement,
-                                                        message: "entry without resource"))
-                continue
-            }
-            guard case .slot(let slot) = resource else {
-                if case .unknown(let type, _) = resource { run.result.unknownResourceTypes[type, default: 0] += 1 }
-                continue
-            }
-            if index.duplicates[i] != nil { run.result.dropped[.duplicate, default: 0] += 1; continue }
-            run.add(SlotFacts(slot), entry: i, fullUrl: entry.fullUrl, schedule: .model(slot))
         }
         return run.result
     }
@@ -120,16 +125,11 @@ struct SlotFacts {
         bookingURL = SlotMapping.bookingURL(slot.comment)
     }
 
-    init(_ slot: FastSlot) {
-        id = slot.id
-        isFree = slot.isFree
-        start = slot.start
-        end = slot.end
-        kinds = slot.kinds
-        service = slot.service
-        specialties = slot.specialties
-        bookingMode = slot.bookingMode
-        bookingURL = slot.bookingURL
+    init() {
+        isFree = false
+        kinds = []
+        service = .none
+        specialties = []
     }
 }
 
@@ -149,6 +149,55 @@ struct ServiceFacts {
     }
 }
 
+/// What one Schedule gives every slot that points to it, computed once: the graph walk's verdicts and a
+/// template domain slot carrying the practitioner, site, structures and source ids (a class, so handing it to
+/// each slot costs one retain instead of one per field).
+final class ScheduleWalk {
+    /// Why the Schedule could not be found (`unresolvedSchedule`).
+    let failure: String?
+    /// Key of `issues` in the once-per-Schedule report.
+    let scheduleKey: String
+    /// Non-fatal problems met on the walk, reported with the first slot kept up to that point.
+    let issues: [(reason: EntryProblem.Reason, message: String)]
+    /// Why slots of this Schedule are rejected after the issues are reported (no practitioner / SOS structure).
+    let rejection: (reason: EntryProblem.Reason, message: String)?
+    /// The slot fields that come from the Schedule side.
+    let template: AggregatedSlot
+
+    init(_ walk: Result<ScheduleContext, SlotGraphError>, flow: SlotFlow) {
+        let context: ScheduleContext
+        switch walk {
+        case .success(let c):
+            context = c
+            failure = nil
+        case .failure(let error):
+            context = ScheduleContext()
+            failure = error.message
+        }
+        scheduleKey = context.scheduleID ?? "?"
+        issues = context.issues
+        if flow != .sos, context.practitioner == nil {
+            rejection = context.practitionerIssue ?? (.unresolvedPractitioner, "no practitioner")
+        } else if flow == .sos, context.structure == nil {
+            rejection = (.unresolvedStructure, "no SOS association behind schedule \(context.scheduleID ?? "?")")
+        } else {
+            rejection = nil
+        }
+        template = AggregatedSlot(
+            flow: flow,
+            practitioner: flow == .sos ? nil : context.practitioner,
+            practitionerFamilyName: flow == .sos ? nil : context.familyName,
+            practitionerGivenName: flow == .sos ? nil : context.givenName,
+            structures: context.structure.map { [$0] } ?? [],
+            site: context.site,
+            start: .distantPast,
+            end: .distantPast,
+            source: SlotSourceIDs(schedule: context.scheduleID, practitioner: context.practitionerID,
+                                  practitionerRole: context.roleID, location: context.locationID)
+        )
+    }
+}
+
 /// The per-bundle decision procedure for one slot: drop checks, graph walk, problems, domain slot.
 struct NormaliserRun {
     let flow: SlotFlow
@@ -158,8 +207,8 @@ struct NormaliserRun {
     var graph: SlotGraph
     var reportedScheduleIssues = Set<String>()
     /// Fast path: distinct `Slot.schedule` values (index 0 = none) and their memoised walks.
-    var fastSchedules: [Reference?]
-    private var fastContexts: [(Result<ScheduleContext, SlotGraphError>, [SlotStructure])?] = []
+    let fastSchedules: [Reference?]
+    private var fastWalks: [ScheduleWalk?]
 
     /// Where the slot's Schedule reference comes from.
     enum ScheduleSource {
@@ -175,88 +224,84 @@ struct NormaliserRun {
         self.result = result
         self.graph = graph
         self.fastSchedules = fastSchedules
-        fastContexts = Array(repeating: nil, count: fastSchedules.count)
+        fastWalks = Array(repeating: nil, count: fastSchedules.count)
     }
 
-    /// The Schedule walk and the structures every slot of that Schedule starts with.
-    private mutating func context(_ source: ScheduleSource) -> (Result<ScheduleContext, SlotGraphError>, [SlotStructure]) {
+    private mutating func walk(_ source: ScheduleSource) -> ScheduleWalk {
         switch source {
         case .model(let slot):
-            let context = graph.context(forScheduleOf: slot, flow: flow)
-            return (context, (try? context.get())?.structure.map { [$0] } ?? [])
+            return ScheduleWalk(graph.context(forScheduleOf: slot, flow: flow), flow: flow)
         case .fast(let k):
-            if let cached = fastContexts[k] { return cached }
+            if let cached = fastWalks[k] { return cached }
             var stub = Slot() // the walk only reads `schedule`; SlotGraph memoises by reference key as before
             stub.schedule = fastSchedules[k]
-            let context = graph.context(forScheduleOf: stub, flow: flow)
-            let value = (context, (try? context.get())?.structure.map { [$0] } ?? [])
-            fastContexts[k] = value
-            return value
+            let walk = ScheduleWalk(graph.context(forScheduleOf: stub, flow: flow), flow: flow)
+            fastWalks[k] = walk
+            return walk
         }
     }
 
-    mutating func add(_ slot: SlotFacts, entry i: Int, fullUrl: String?, schedule: ScheduleSource) {
+    /// `read` points to the slot (a pointer: passing `SlotFacts` by value would retain each of its fields).
+    mutating func add(_ read: UnsafePointer<FastSlot>, entry i: Int, fullUrl: String?, schedule: ScheduleSource) {
+        let slotID = read.pointee.facts.id
         func problem(_ reason: EntryProblem.Reason, _ message: String) {
             result.problems.append(EntryProblem(entryIndex: i, fullUrl: fullUrl, reason: reason,
-                                                message: "Slot/\(slot.id ?? "?"): \(message)"))
+                                                message: "Slot/\(slotID ?? "?"): \(message)"))
         }
-        guard slot.isFree else { result.dropped[.notFree, default: 0] += 1; return }
-        guard let start = slot.start, let end = slot.end else {
-            problem(.missingElement, slot.start == nil ? "no start" : "no end")
+        guard read.pointee.facts.isFree else { result.dropped[.notFree, default: 0] += 1; return }
+        guard let start = read.pointee.facts.start, let end = read.pointee.facts.end else {
+            problem(.missingElement, read.pointee.facts.start == nil ? "no start" : "no end")
             return
         }
         guard end.date > start.date else { result.dropped[.endNotAfterStart, default: 0] += 1; return }
         guard window.contains(start.date) else { result.dropped[.outsideWindow, default: 0] += 1; return }
         guard start.date >= now else { result.dropped[.startsInPast, default: 0] += 1; return }
 
-        let (walk, baseStructures) = context(schedule)
-        let context: ScheduleContext
-        switch walk {
-        case .success(let c): context = c
-        case .failure(let error):
-            problem(.unresolvedSchedule, error.message)
+        let walk = walk(schedule)
+        if let failure = walk.failure {
+            problem(.unresolvedSchedule, failure)
             return
         }
-        if !context.issues.isEmpty, reportedScheduleIssues.insert(context.scheduleID ?? "?").inserted {
-            for issue in context.issues { problem(issue.reason, issue.message) }
+        if !walk.issues.isEmpty, reportedScheduleIssues.insert(walk.scheduleKey).inserted {
+            for issue in walk.issues { problem(issue.reason, issue.message) }
         }
-        if flow != .sos, context.practitioner == nil {
-            let issue = context.practitionerIssue ?? (.unresolvedPractitioner, "no practitioner")
-            problem(issue.reason, issue.message)
-            return
-        }
-        if flow == .sos, context.structure == nil {
-            problem(.unresolvedStructure, "no SOS association behind schedule \(context.scheduleID ?? "?")")
+        if let rejection = walk.rejection {
+            problem(rejection.reason, rejection.message)
             return
         }
 
-        var structures = baseStructures // shared per Schedule; copied only when a CPTS is appended
-        for reference in slot.service.references {
-            switch graph.cptsStructure(reference) {
-            case .success(let cpts): if !structures.contains(cpts) { structures.append(cpts) }
-            case .failure(.invalidIdentifier(let message)): problem(.invalidIdentifier, message)
-            case .failure(.unresolved(let message)): problem(.unresolvedStructure, message)
+        var structures: [SlotStructure]? // nil: the template's
+        if !read.pointee.facts.service.references.isEmpty {
+            var extended = walk.template.structures
+            for reference in read.pointee.facts.service.references {
+                switch graph.cptsStructure(reference) {
+                case .success(let cpts): if !extended.contains(cpts) { extended.append(cpts) }
+                case .failure(.invalidIdentifier(let message)): problem(.invalidIdentifier, message)
+                case .failure(.unresolved(let message)): problem(.unresolvedStructure, message)
+                }
             }
+            structures = extended
         }
-        result.slots.append(AggregatedSlot(
-            flow: flow,
-            practitioner: flow == .sos ? nil : context.practitioner,
-            practitionerFamilyName: flow == .sos ? nil : context.familyName,
-            practitionerGivenName: flow == .sos ? nil : context.givenName,
-            structures: structures,
-            site: context.site,
-            start: start.date,
-            end: end.date,
-            assumedLocalTime: start.assumedLocalTime || end.assumedLocalTime,
-            kinds: slot.kinds,
-            consultationTypes: slot.service.types,
-            bookingMode: slot.bookingMode,
-            reasons: slot.service.reasons,
-            specialties: slot.specialties,
-            bookingURL: slot.bookingURL,
-            source: SlotSourceIDs(slot: slot.id, fullUrl: fullUrl, schedule: context.scheduleID,
-                                  practitioner: context.practitionerID, practitionerRole: context.roleID,
-                                  location: context.locationID)
-        ))
+        // One copy of the template, completed in place (a local copy appended afterwards costs a second copy).
+        result.slots.append(walk.template)
+        Self.complete(&result.slots[result.slots.count - 1], read, structures: structures, start: start, end: end,
+                      slotID: slotID, fullUrl: fullUrl)
+    }
+
+    @inline(__always)
+    private static func complete(_ out: inout AggregatedSlot, _ read: UnsafePointer<FastSlot>, structures: [SlotStructure]?,
+                                 start: FHIRInstant, end: FHIRInstant, slotID: String?, fullUrl: String?) {
+        if let structures { out.structures = structures }
+        out.start = start.date
+        out.end = end.date
+        out.assumedLocalTime = start.assumedLocalTime || end.assumedLocalTime
+        out.kinds = read.pointee.facts.kinds
+        out.consultationTypes = read.pointee.facts.service.types
+        out.bookingMode = read.pointee.facts.bookingMode
+        out.reasons = read.pointee.facts.service.reasons
+        out.specialties = read.pointee.facts.specialties
+        out.bookingURL = read.pointee.facts.bookingURL
+        out.source.slot = slotID
+        out.source.fullUrl = fullUrl
     }
 }

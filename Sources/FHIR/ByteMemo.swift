@@ -20,11 +20,15 @@ func byteHash(_ p: UnsafePointer<UInt8>, _ n: Int, seed: UInt64 = 0) -> UInt64 {
     }
     if i < n {
         var tail: UInt64 = 0
-        var shift: UInt64 = 0
-        while i < n {
-            tail |= UInt64(p[i]) << shift
-            shift += 8
-            i += 1
+        if n >= 8 { // the last 8 bytes, overlapping the words already mixed in (n is mixed in too)
+            tail = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        } else {
+            var shift: UInt64 = 0
+            while i < n {
+                tail |= UInt64(p[i]) << shift
+                shift += 8
+                i += 1
+            }
         }
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
     }
@@ -159,5 +163,46 @@ struct HashSet64 {
         slots = [UInt64](repeating: 0, count: old.count * 2)
         count = 0
         for h in old where h != 0 { _ = insert(h) }
+    }
+}
+
+/// Short values (≤ 32 bytes, e.g. instants) remembered by their exact bytes in a direct-mapped table: the bytes are
+/// compared as four masked words, with no hashing pass and no `memcmp`. A colliding value simply replaces the
+/// previous one, so a miss only costs a normal decode.
+struct ShortValueCache<Value> {
+    private var words = [UInt64](repeating: 0, count: 256 * 4)
+    private var lengths = [Int](repeating: -1, count: 256)
+    private var values: [Value?] = Array(repeating: nil, count: 256)
+
+    /// The key of bytes `start..<start+length` of the document behind `r`; nil when they cannot be keyed.
+    @inline(__always)
+    static func key(_ r: JSONReader, _ start: Int, _ length: Int) -> (w: SIMD4<UInt64>, length: Int, slot: Int)? {
+        guard length <= 32, start + 32 <= r.count else { return nil }
+        let p = UnsafeRawPointer(r.base + start)
+        var w = SIMD4<UInt64>(p.loadUnaligned(as: UInt64.self), p.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                              p.loadUnaligned(fromByteOffset: 16, as: UInt64.self),
+                              p.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        for i in 0..<4 { // keep the value's bytes only
+            let used = length - 8 * i
+            if used <= 0 { w[i] = 0 } else if used < 8 { w[i] &= (UInt64(1) << UInt64(8 * used)) &- 1 }
+        }
+        let mixed = (w[0] ^ w[1] &* 0x9E37_79B9_7F4A_7C15 ^ w[2] &* 0xC2B2_AE3D_27D4_EB4F ^ w[3] ^ UInt64(length))
+            &* 0xBF58_476D_1CE4_E5B9
+        return (w, length, Int(truncatingIfNeeded: mixed >> 56))
+    }
+
+    @inline(__always)
+    func lookup(_ key: (w: SIMD4<UInt64>, length: Int, slot: Int)) -> Value? {
+        let s = key.slot
+        guard lengths[s] == key.length, words[4 * s] == key.w[0], words[4 * s + 1] == key.w[1],
+              words[4 * s + 2] == key.w[2], words[4 * s + 3] == key.w[3] else { return nil }
+        return values[s]
+    }
+
+    mutating func insert(_ value: Value, for key: (w: SIMD4<UInt64>, length: Int, slot: Int)) {
+        let s = key.slot
+        for i in 0..<4 { words[4 * s + i] = key.w[i] }
+        lengths[s] = key.length
+        values[s] = value
     }
 }

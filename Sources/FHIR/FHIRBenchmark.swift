@@ -13,10 +13,18 @@ public enum FHIRBenchmark {
 
     /// Measures the path the platform uses, ``BundleNormaliser/normalise(data:flow:window:now:)`` (fast slot reader
     /// plus full models for the rest), in a loop for about `seconds` on the calling thread.
-    public static func run(seconds: Double) -> (bundlesPerSecond: Double, megabytesPerSecond: Double, bundleBytes: Int) {
-        measure(seconds: seconds) { (data, window, now) throws(FHIRDecodingError) in
+    /// `problems` are those of one normalisation of the benchmark bundle (expected empty).
+    public static func run(seconds: Double)
+        -> (bundlesPerSecond: Double, megabytesPerSecond: Double, bundleBytes: Int, problems: [EntryProblem]) {
+        let (perSecond, megabytes, bytes) = measure(seconds: seconds) { (data, window, now) throws(FHIRDecodingError) in
             try BundleNormaliser.normalise(data: data, flow: .individual, window: window, now: now)
         }
+        let start = referenceStart
+        let problems = (try? BundleNormaliser.normalise(
+            data: bundleData(), flow: .individual,
+            window: start.addingTimeInterval(-3600)...start.addingTimeInterval(4 * 86_400), now: start.addingTimeInterval(-3600)
+        ))?.problems ?? [EntryProblem(entryIndex: nil, fullUrl: nil, reason: .bundleStructure, message: "undecodable")]
+        return (perSecond, megabytes, bytes, problems)
     }
 
     /// Same measurement on the reference path (every entry decoded into full models first), for comparison.

@@ -13,33 +13,39 @@ extension FastSlotScan {
         var fullUrls = HashSet64(capacity: entries.count)
         var slotKeys = HashSet64(capacity: entries.count)
         var next = 0
-        for (i, entry) in entries.enumerated() {
-            let slotID: String?
-            let isSlot: Bool
+        for i in entries.indices {
             if next < slots.count, slots[next].entry == i {
-                (isSlot, slotID) = (true, slots[next].id)
+                // Fast slot: hashes were taken from the bytes while reading (ASCII only, unescaped).
+                let k = next // fields are read in place: copying a FastSlot would retain all of them
                 next += 1
-            } else if let resource = entry.resource {
-                if case .slot(let slot) = resource { (isSlot, slotID) = (true, slot.id) } else { (isSlot, slotID) = (false, nil) }
-            } else {
-                continue // not indexed by BundleIndex either
-            }
-            if let fullUrl = entry.fullUrl {
-                guard let hash = asciiHash(fullUrl, seed: 1), fullUrls.insert(hash) else { return false }
-            }
-            guard isSlot else { continue }
-            if let slotID {
-                guard let hash = asciiHash(slotID, seed: 2), slotKeys.insert(hash) else { return false }
-            }
-            guard let fullUrl = entry.fullUrl, !(slotID.map { Self.fullUrl(fullUrl, endsWithSlotID: $0) } ?? false) else {
+                if let hash = slots[k].fullUrlHash, !fullUrls.insert(hash) { return false }
+                if let hash = slots[k].idHash, !slotKeys.insert(hash) { return false }
+                if slots[k].fullUrlHash != nil, !slots[k].fullUrlNamesID,
+                   !insertSuffixKey(entries[i].fullUrl, id: slots[k].facts.id, into: &slotKeys) { return false }
                 continue
             }
-            // General case (rare): the fullUrl's `Type/id` suffix is another Slot key, as in BundleIndex.
-            if let suffix = BundleIndex.typeIDSuffix(fullUrl), suffix.type == "Slot", suffix.id != slotID {
-                guard let hash = asciiHash(suffix.id, seed: 2), slotKeys.insert(hash) else { return false }
+            guard let resource = entries[i].resource else { continue } // not indexed by BundleIndex either
+            let fullUrl = entries[i].fullUrl
+            if let fullUrl {
+                guard let hash = asciiHash(fullUrl, seed: 1), fullUrls.insert(hash) else { return false }
             }
+            guard case .slot(let slot) = resource else { continue }
+            if let id = slot.id {
+                guard let hash = asciiHash(id, seed: 2), slotKeys.insert(hash) else { return false }
+            }
+            let namesID = fullUrl.flatMap { url in slot.id.map { Self.fullUrl(url, endsWithSlotID: $0) } } ?? false
+            if !namesID, !insertSuffixKey(fullUrl, id: slot.id, into: &slotKeys) { return false }
         }
         return true
+    }
+
+    /// The fullUrl's `Type/id` suffix is another Slot key when it names a Slot other than `id` (as in BundleIndex).
+    private static func insertSuffixKey(_ fullUrl: String?, id: String?, into keys: inout HashSet64) -> Bool {
+        guard let fullUrl, let suffix = BundleIndex.typeIDSuffix(fullUrl), suffix.type == "Slot", suffix.id != id else {
+            return true
+        }
+        guard let hash = asciiHash(suffix.id, seed: 2) else { return false }
+        return keys.insert(hash)
     }
 
     /// `…/Slot/<id>` or `Slot/<id>` with a slash-free id: then `BundleIndex.typeIDSuffix` is exactly `Slot/<id>`.

@@ -5,17 +5,16 @@ import SASDomain
 struct FastSlot {
     /// Index in `Bundle.entry`.
     var entry: Int
-    var id: String?
-    var isFree = false
-    var start: FHIRInstant?
-    var end: FHIRInstant?
-    var kinds = SlotKinds()
-    var service = ServiceFacts.none
-    var specialties: [SlotSpecialty] = []
-    var bookingMode: BookingMode?
-    var bookingURL: String?
     /// Index into ``FastSlotScan/schedules`` (0: no schedule reference).
     var schedule = 0
+    var facts = SlotFacts()
+    /// Byte hashes of `fullUrl` and `id` (nil when absent), for ``FastSlotScan/keysAreUnique(_:_:)``.
+    var fullUrlHash: UInt64?
+    var idHash: UInt64?
+    /// The fullUrl is `…/Slot/<id>`, so its `Type/id` suffix adds no key of its own.
+    var fullUrlNamesID = false
+    /// Byte range of `id` while the entry is being read.
+    var idRange: Range<Int>?
 
     init(entry: Int) { self.entry = entry }
 }
@@ -41,6 +40,14 @@ struct FastSlotScan {
     private var appointmentMemo = PrefixMemo<BookingMode?>()
     private var commentMemo = ByteMemo<String?>()
     private var scheduleMemo = ByteMemo<Int>()
+    private var instantCache = ShortValueCache<FHIRInstant>()
+    private var searchMemo = PrefixMemo<Bool>()
+    /// The last `schedule` and `comment` values (slots usually come grouped by schedule): checked before hashing.
+    private var lastSchedule: (start: Int, length: Int, value: Int)?
+    private var lastComment: (start: Int, length: Int, value: String?)?
+    /// Keys of the last entry and Slot read, tried first (see ``KeyPredictor``).
+    private var entryKeys = KeyPredictor<E>()
+    private var slotKeys = KeyPredictor<F>()
 
     /// The same fields as the full `Slot` reader (same hashing), so unknown keys are the same unknown keys.
     private enum F: String, CaseIterable, Sendable {
@@ -61,24 +68,32 @@ struct FastSlotScan {
         let index = entryCount
         entryCount += 1
         let at = r.pos, depth = r.depth
+        let before = slots.count // the slot is built in place in `slots` (copying a FastSlot retains its fields)
         do {
-            var slot: FastSlot?
-            var fullUrl: String?
+            var fullUrl: ASCIIValue?
             guard try r.beginObject() else { throw NotFastPath() }
             var first = true
-            while let key = try r.nextKey(&first, Self.entryTable) {
+            var ordinal = 0
+            while let key = try entryKeys.nextKey(&r, &first, &ordinal, Self.entryTable) {
                 switch key {
-                case .fullUrl?: fullUrl = try r.readString()
-                case .search?: try Self.readSearch(&r)
-                case .resource?: slot = try readSlot(&r, entry: index)
+                case .fullUrl?: fullUrl = try Self.readASCII(&r, seed: 1)
+                case .search?: _ = try searchMemo.read(&r) { r in try Self.readSearch(&r); return true }
+                case .resource?:
+                    if slots.count > before { slots.removeLast() } // a repeated key: the last one wins
+                    slots.append(try readSlot(&r, entry: index))
                 case nil: try r.skipValue()
                 }
             }
-            guard let slot else { throw NotFastPath() }
-            slots.append(slot)
-            return BundleEntry(fullUrl: fullUrl)
+            guard slots.count > before else { throw NotFastPath() }
+            let k = before
+            slots[k].fullUrlHash = fullUrl?.hash
+            if let url = fullUrl, let id = slots[k].idRange {
+                slots[k].fullUrlNamesID = Self.names(r, url: url.start..<url.end, id: id)
+            }
+            return BundleEntry(fullUrl: fullUrl?.string)
         } catch {
             // Memo entries added on the way stay valid (each maps bytes to what the full reader makes of them).
+            if slots.count > before { slots.removeLast() }
             r.pos = at
             r.depth = depth
             return try BundleEntry.readTolerantly(&r)
@@ -107,32 +122,86 @@ struct FastSlotScan {
             throw NotFastPath()
         }
         var slot = FastSlot(entry: entry)
-        while let key = try r.nextKey(&first, Self.slotTable) {
+        var ordinal = 0
+        while let key = try slotKeys.nextKey(&r, &first, &ordinal, Self.slotTable) {
             switch key {
             case .resourceType?: _ = try Self.stringEquals(&r, "Slot")
-            case .id?: slot.id = try r.readString()
-            case .meta?: slot.kinds = try metaMemo.read(&r) { r in SlotMapping.kinds(try r.read(Meta.self)) }
+            case .id?:
+                let id = try Self.readASCII(&r, seed: 2)
+                (slot.facts.id, slot.idHash, slot.idRange) = (id?.string, id?.hash, id.map { $0.start..<$0.end })
+            case .meta?: slot.facts.kinds = try metaMemo.read(&r) { r in SlotMapping.kinds(try r.read(Meta.self)) }
             case .ext?: _ = try r.readArray(of: Extension.self)
             case .identifier?: _ = try r.readArray(of: Identifier.self)
             case .serviceCategory?: _ = try r.readArray(of: CodeableConcept.self)
             case .serviceType?:
-                slot.service = try serviceMemo.read(&r) { r in ServiceFacts(try r.readArray(of: CodeableConcept.self)) }
+                slot.facts.service = try serviceMemo.read(&r) { r in ServiceFacts(try r.readArray(of: CodeableConcept.self)) }
             case .specialty?:
-                slot.specialties = try specialtyMemo.read(&r) { r in
+                slot.facts.specialties = try specialtyMemo.read(&r) { r in
                     SlotMapping.specialties(try r.readArray(of: CodeableConcept.self))
                 }
             case .appointmentType?:
-                slot.bookingMode = try appointmentMemo.read(&r) { r in SlotMapping.bookingMode(try r.read(CodeableConcept.self)) }
+                slot.facts.bookingMode = try appointmentMemo.read(&r) { r in SlotMapping.bookingMode(try r.read(CodeableConcept.self)) }
             case .schedule?: slot.schedule = try readSchedule(&r)
-            case .status?: slot.isFree = try Self.stringEquals(&r, "free") == true
-            case .start?: slot.start = try r.readInstant()
-            case .end?: slot.end = try r.readInstant()
+            case .status?: slot.facts.isFree = try Self.stringEquals(&r, "free") == true
+            case .start?: slot.facts.start = try readInstant(&r)
+            case .end?: slot.facts.end = try readInstant(&r)
             case .overbooked?: _ = try r.readBool()
-            case .comment?: slot.bookingURL = try readBookingURL(&r)
+            case .comment?: slot.facts.bookingURL = try readBookingURL(&r)
             case nil: try r.skipValue()
             }
         }
         return slot
+    }
+
+    /// A string value kept as a `String` plus the hash and position of its bytes.
+    struct ASCIIValue {
+        var string: String
+        var hash: UInt64
+        var start: Int
+        var end: Int
+    }
+
+    /// Reads a string-or-null like `readString`, for values that are compared as keys (fullUrl, id). Escaped or
+    /// non-ASCII text goes to the full path, where keys are compared as Swift strings.
+    private static func readASCII(_ r: inout JSONReader, seed: UInt64) throws -> ASCIIValue? {
+        let b = try r.peek()
+        guard b == UInt8(ascii: "\"") else {
+            if b == UInt8(ascii: "n") { try r.literal("null"); return nil }
+            throw r.typeError("string")
+        }
+        let (start, end, escaped) = try r.scanString()
+        let bytes = UnsafeBufferPointer(start: r.base + start, count: end - start)
+        if escaped || !Self.isASCII(r.base + start, end - start) { throw NotFastPath() }
+        return ASCIIValue(string: String(decoding: bytes, as: UTF8.self), hash: byteHash(r.base + start, end - start, seed: seed),
+                          start: start, end: end)
+    }
+
+    /// Whether the `n` bytes at `p` are all ASCII (8 at a time).
+    @inline(__always)
+    private static func isASCII(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        let raw = UnsafeRawPointer(p)
+        var high: UInt64 = 0
+        var i = 0
+        while i + 8 <= n {
+            high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < n {
+            high |= UInt64(p[i])
+            i += 1
+        }
+        return high & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// Whether the fullUrl bytes are `…/Slot/<id>` or `Slot/<id>` with a non-empty, slash-free id: then
+    /// `BundleIndex.typeIDSuffix(fullUrl)` is exactly `Slot/<id>`.
+    private static func names(_ r: JSONReader, url: Range<Int>, id: Range<Int>) -> Bool {
+        let n = id.count
+        guard n > 0, url.count >= n + 5, memcmp(r.base + url.upperBound - n, r.base + id.lowerBound, n) == 0,
+              memcmp(r.base + url.upperBound - n - 5, "Slot/", 5) == 0 else { return false }
+        for i in id where r.base[i] == UInt8(ascii: "/") { return false }
+        let typeStart = url.upperBound - n - 5
+        return typeStart == url.lowerBound || r.base[typeStart - 1] == UInt8(ascii: "/")
     }
 
     /// Reads a string-or-null value as the full reader would and compares it with `word` without building it;
@@ -152,16 +221,25 @@ struct FastSlotScan {
     private mutating func readBookingURL(_ r: inout JSONReader) throws -> String? {
         guard try r.peek() == UInt8(ascii: "\"") else { return SlotMapping.bookingURL(try r.readString()) }
         let at = r.pos
+        if let last = lastComment, Self.bytesMatch(r, at, last.start, last.length) { // whole token, quotes included
+            r.pos += last.length
+            return last.value
+        }
         let (start, end, escaped) = try r.scanString()
         if escaped {
             r.pos = at
             return SlotMapping.bookingURL(try r.readString())
         }
         let hash = byteHash(r.base + start, end - start)
-        if let url = commentMemo.lookup(r, start, end - start, hash: hash) { return url }
-        let url = SlotMapping.bookingURL(String(decoding: UnsafeBufferPointer(start: r.base + start, count: end - start),
+        let url: String?
+        if let known = commentMemo.lookup(r, start, end - start, hash: hash) {
+            url = known
+        } else {
+            url = SlotMapping.bookingURL(String(decoding: UnsafeBufferPointer(start: r.base + start, count: end - start),
                                                 as: UTF8.self))
-        commentMemo.insert(url, start: start, length: end - start, hash: hash)
+            commentMemo.insert(url, start: start, length: end - start, hash: hash)
+        }
+        lastComment = (at, r.pos - at, url)
         return url
     }
 
@@ -173,14 +251,47 @@ struct FastSlotScan {
             return schedules.count - 1
         }
         let start = r.pos
+        if let last = lastSchedule, Self.bytesMatch(r, start, last.start, last.length) { // a whole object: self-delimiting
+            r.pos += last.length
+            return last.value
+        }
         try r.skipValue()
         let length = r.pos - start
         let hash = byteHash(r.base + start, length)
-        if let k = scheduleMemo.lookup(r, start, length, hash: hash) { return k }
-        r.pos = start // decode the first occurrence with the full reader (depth limits, types, escapes)
-        let reference = try r.read(Reference.self)
-        schedules.append(reference)
-        scheduleMemo.insert(schedules.count - 1, start: start, length: length, hash: hash)
-        return schedules.count - 1
+        let k: Int
+        if let known = scheduleMemo.lookup(r, start, length, hash: hash) {
+            k = known
+        } else {
+            r.pos = start // decode the first occurrence with the full reader (depth limits, types, escapes)
+            schedules.append(try r.read(Reference.self))
+            k = schedules.count - 1
+            scheduleMemo.insert(k, start: start, length: length, hash: hash)
+        }
+        lastSchedule = (start, length, k)
+        return k
+    }
+
+    /// `start`/`end`, memoised by the string's bytes (slot times repeat across practitioners and days).
+    private mutating func readInstant(_ r: inout JSONReader) throws -> FHIRInstant? {
+        guard try r.peek() == UInt8(ascii: "\"") else { return try r.readInstant() }
+        let at = r.pos
+        let (start, end, escaped) = try r.scanString()
+        guard !escaped, let key = ShortValueCache<FHIRInstant>.key(r, start, end - start) else {
+            r.pos = at
+            return try r.readInstant()
+        }
+        if let known = instantCache.lookup(key) { return known }
+        let after = r.pos
+        r.pos = at
+        guard let instant = try r.readInstant() else { return nil }
+        instantCache.insert(instant, for: key)
+        r.pos = after
+        return instant
+    }
+
+    /// Whether the `length` bytes at `pos` equal those at `start` (an earlier, fully read value).
+    @inline(__always)
+    private static func bytesMatch(_ r: JSONReader, _ pos: Int, _ start: Int, _ length: Int) -> Bool {
+        length <= r.count - pos && memcmp(r.base + pos, r.base + start, length) == 0
     }
 }

@@ -113,14 +113,18 @@ struct JSONReader {
         guard b == UInt8(ascii: "\"") else { throw JSONReadError.syntax(offset: pos, reason: "expected a key") }
         pos += 1
         let start = pos
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         var escaped = false
+        // Find the closing quote 8 bytes at a time, then byte by byte (a backslash skips the byte after it).
+        while pos + 8 <= count {
+            let word = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
+            if Self.hasByte(word, 0x22) || Self.hasByte(word, 0x5C) { break }
+            pos += 8
+        }
         while true {
             guard pos < count else { throw JSONReadError.truncated(offset: pos) }
             let c = base[pos]
             if c == UInt8(ascii: "\"") { break }
             if c == UInt8(ascii: "\\") { escaped = true; pos += 1 }
-            hash = (hash ^ UInt64(c)) &* 0x100_0000_01b3
             pos += 1
         }
         lastKeyStart = start
@@ -128,7 +132,7 @@ struct JSONReader {
         pos += 1
         try expect(UInt8(ascii: ":"))
         if escaped { return .some(nil) } // escaped keys never name FHIR elements we model
-        return .some(table.lookup(hash: hash, length: lastKeyLength))
+        return .some(table.lookup(base, start, lastKeyLength, count))
     }
 
     /// Opens an array; false when the value is `null`.
@@ -188,27 +192,68 @@ protocol JSONReadable {
     init(reading r: inout JSONReader) throws
 }
 
-/// Maps JSON keys (FNV-1a hash + length) to a field enum without materialising key strings.
-struct KeyTable<K: Sendable>: Sendable {
-    private let hashes: [UInt64]
-    private let lengths: [Int]
-    private let keys: [K]
+/// Maps JSON keys to a field enum by comparing their bytes, without materialising key strings: candidates are
+/// grouped by length and compared on their first 8 bytes (one load), then on the rest.
+///
+/// The storage is plain memory, allocated once and never freed, so that passing a table costs no reference
+/// counting: tables are meant to be `static let`s (an empty table allocates nothing).
+struct KeyTable<K: Sendable>: @unchecked Sendable { // immutable after init
+    /// Candidates of length `n` are `bounds[n]..<bounds[n + 1]` (`n` ≤ `maxLength`), in declaration order.
+    private let bounds: UnsafePointer<Int>?
+    /// The first (up to) 8 bytes of each key, little-endian.
+    private let heads: UnsafePointer<UInt64>?
+    /// All key bytes, key `i` starting at `offsets[i]`.
+    private let bytes: UnsafePointer<UInt8>?
+    private let offsets: UnsafePointer<Int>?
+    private let keys: UnsafePointer<K>?
+    private let maxLength: Int
 
     init(_ pairs: [(String, K)]) {
-        hashes = pairs.map { KeyTable.fnv($0.0) }
-        lengths = pairs.map { $0.0.utf8.count }
-        keys = pairs.map(\.1)
+        let sorted = pairs.enumerated().sorted { ($0.element.0.utf8.count, $0.offset) < ($1.element.0.utf8.count, $1.offset) }
+        maxLength = sorted.last?.element.0.utf8.count ?? -1
+        guard !sorted.isEmpty else {
+            (bounds, heads, bytes, offsets, keys) = (nil, nil, nil, nil, nil)
+            return
+        }
+        func store<T>(_ values: [T]) -> UnsafePointer<T> {
+            let p = UnsafeMutablePointer<T>.allocate(capacity: max(values.count, 1))
+            p.initialize(from: values, count: values.count)
+            return UnsafePointer(p)
+        }
+        var bounds = [Int](repeating: sorted.count, count: maxLength + 2)
+        for n in 0...maxLength { bounds[n] = sorted.firstIndex { $0.element.0.utf8.count >= n } ?? sorted.count }
+        let keyBytes = sorted.map { Array($0.element.0.utf8) }
+        self.bounds = store(bounds)
+        heads = store(keyBytes.map { b in
+            b.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        })
+        offsets = store(keyBytes.reduce(into: [0]) { $0.append($0.last! + $1.count) })
+        bytes = store(keyBytes.flatMap { $0 })
+        keys = store(sorted.map(\.element.1))
     }
 
-    @inline(__always) func lookup(hash: UInt64, length: Int) -> K? {
-        for i in hashes.indices where hashes[i] == hash && lengths[i] == length { return keys[i] }
+    /// The key whose UTF-8 bytes are `base[start..<start+length]` (`count`: bytes readable from `base`).
+    @inline(__always) func lookup(_ base: UnsafePointer<UInt8>, _ start: Int, _ length: Int, _ count: Int) -> K? {
+        guard length <= maxLength, let bounds, let heads, let bytes, let offsets, let keys else { return nil }
+        var i = bounds[length]
+        let end = bounds[length + 1]
+        guard i < end else { return nil }
+        let n = min(length, 8)
+        var head: UInt64
+        if start + 8 <= count {
+            head = UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self)
+            if n < 8 { head &= (UInt64(1) << UInt64(8 * n)) &- 1 }
+        } else {
+            head = 0
+            for k in 0..<n { head |= UInt64(base[start + k]) << UInt64(8 * k) }
+        }
+        while i < end {
+            if heads[i] == head, length <= 8 || memcmp(base + start + 8, bytes + offsets[i] + 8, length - 8) == 0 {
+                return keys[i]
+            }
+            i += 1
+        }
         return nil
-    }
-
-    static func fnv(_ s: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for c in s.utf8 { hash = (hash ^ UInt64(c)) &* 0x100_0000_01b3 }
-        return hash
     }
 }
 

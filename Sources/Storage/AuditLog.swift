@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// One entry of the append-only audit trail: who did what, when, from where.
 public struct AuditEntry: Sendable, Equatable {
@@ -16,7 +17,7 @@ public struct AuditEntry: Sendable, Equatable {
         actor: String, action: String, target: String? = nil, detail: String? = nil,
         sourceAddress: String? = nil, requestID: String? = nil, occurredAt: Date = Date()
     ) {
-        self.id = UUID().uuidString.lowercased()
+        self.id = AuditEntry.orderedID(occurredAt)
         self.occurredAt = occurredAt
         self.actor = actor
         self.action = action
@@ -24,6 +25,22 @@ public struct AuditEntry: Sendable, Equatable {
         self.detail = detail
         self.sourceAddress = sourceAddress
         self.requestID = requestID
+    }
+}
+
+extension AuditEntry {
+    private static let sequence = NIOLockedValueBox<UInt64>(0)
+
+    /// Ids sort like the entries were written (milliseconds, then a per-process sequence, then randomness to stay
+    /// unique across nodes), so that listing by id keeps the order of events recorded within one millisecond.
+    static func orderedID(_ date: Date) -> String {
+        let ms = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded()))
+        let n = sequence.withLockedValue { value -> UInt64 in
+            value &+= 1
+            return value
+        }
+        let random = UUID().uuidString.prefix(8).lowercased()
+        return String(format: "%013llu-%010llu-", ms, n % 10_000_000_000) + random
     }
 }
 

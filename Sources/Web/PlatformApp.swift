@@ -6,6 +6,7 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import Aggregator
 import Directory
 import Storage
 import TLS
@@ -57,6 +58,10 @@ public struct PlatformApp: Sendable {
     public let reference: ReferenceData
     /// This node's in-memory directory index.
     public let directory: DirectoryIndexLoader
+    /// The slot aggregator (nil until `configureAggregator` has run).
+    public let aggregator: SlotAggregator
+    /// Its mTLS transport.
+    public let transport: HTTPEditorTransport
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
@@ -73,7 +78,25 @@ public struct PlatformApp: Sendable {
         self.fhirAllowList = ClientAllowList(configuration.fhirAllowedClients)
         self.reference = try ReferenceData.shared()
         self.directory = DirectoryIndexLoader(database: database, specialties: reference.specialties, logger: logger)
+        var aggregatorConfiguration = AggregatorConfiguration()
+        aggregatorConfiguration.cacheTTL = .seconds(configuration.aggregatorCacheSeconds)
+        self.transport = HTTPEditorTransport(identity: Self.platformIdentity(configuration), logger: logger)
+        self.aggregator = SlotAggregator(editors: [], transport: transport, configuration: aggregatorConfiguration,
+                                         metrics: PrometheusAggregatorMetrics(registry: registry))
     }
+
+    /// The platform's identity towards vendors: configured, or the generated dev identity (`sas-data/pki`).
+    static func platformIdentity(_ configuration: PlatformConfiguration) -> HTTPEditorTransport.Identity {
+        if let certificate = configuration.editorsClientCertificatePath, let key = configuration.editorsClientKeyPath {
+            return .init(certificatePath: certificate, keyPath: key, caPath: configuration.editorsCAPath ?? configuration.fhirClientCAPath ?? "")
+        }
+        let pki = DevPKIFiles(directory: URL(fileURLWithPath: configuration.devPKIDirectory))
+        return .init(certificatePath: pki.certificatePath("platform-client"), keyPath: pki.keyPath("platform-client"),
+                     caPath: configuration.editorsCAPath ?? pki.caChainPath)
+    }
+
+    /// The default search deadline across vendors.
+    public var searchDeadline: Duration { .milliseconds(configuration.aggregatorDeadlineMilliseconds) }
 
     /// The router of the web UI and JSON API listener.
     public func buildHTTPRouter(pages: Pages, extraRoutes: RouteHook? = nil) -> Router<AppRequestContext> {
@@ -109,34 +132,44 @@ public struct PlatformApp: Sendable {
         return router
     }
 
-    /// The TLS configuration of the FHIR listener: the configured certificate, or (outside production) a
-    /// certificate from a dev PKI generated in `generatedPKIDirectory`.
-    public func fhirTLSConfiguration(generatedPKIDirectory: URL) throws -> TLSChannelConfiguration {
-        let tls = try fhirServerTLS(generatedPKIDirectory: generatedPKIDirectory)
+    /// The dev PKI used outside production for whatever is not configured (FHIR server certificate, platform client
+    /// identity), under `pki.dev_directory`.
+    public var devPKI: DevPKIFiles { DevPKIFiles(directory: URL(fileURLWithPath: configuration.devPKIDirectory)) }
+
+    /// Creates the dev PKI identities the configuration leaves out (never in production: configuration refuses it).
+    public func ensureDevIdentities() throws {
+        let needsServer = configuration.fhirEnabled && configuration.fhirCertificatePath == nil
+        let needsClient = configuration.editorsClientCertificatePath == nil
+        guard needsServer || needsClient else { return }
+        let pki = devPKI
+        let ca = pki.exists(identities: []) ? try pki.loadCA() : try pki.initialise()
+        if needsServer && !pki.exists(identities: ["platform-fhir"]) {
+            logger.warning("no certificate configured for the FHIR listener: using the dev PKI",
+                           metadata: ["directory": "\(pki.directory.path)"])
+            try pki.issue("platform-fhir", with: ca, profile: .server, commonName: "localhost",
+                          organizationalUnit: "PLATEFORME SAS", hostNames: ["localhost", "127.0.0.1", "sas.localhost"])
+        }
+        if needsClient && !pki.exists(identities: ["platform-client"]) {
+            try pki.issue("platform-client", with: ca, profile: .client, commonName: "sas.localhost",
+                          organizationalUnit: "PLATEFORME SAS")
+        }
+    }
+
+    /// The TLS configuration of the FHIR listener: the configured certificate or the dev PKI's; with a client CA,
+    /// client certificates are verified by ``MutualTLSVerifier`` during the handshake.
+    public func fhirTLSConfiguration() throws -> TLSChannelConfiguration {
+        try ensureDevIdentities()
+        let pki = devPKI
+        let tls = try TLSConfigurations.server(
+            certificatePath: configuration.fhirCertificatePath ?? pki.certificatePath("platform-fhir"),
+            keyPath: configuration.fhirKeyPath ?? pki.keyPath("platform-fhir"),
+            clientCAPath: configuration.fhirClientCAPath)
         guard let caPath = configuration.fhirClientCAPath else { return TLSChannelConfiguration(tlsConfiguration: tls) }
         let verifier = try MutualTLSVerifier(
             caPath: caPath, crlPaths: configuration.fhirCRLPaths, allowList: fhirAllowList, logger: logger)
         return TLSChannelConfiguration(tlsConfiguration: tls) { certificates in
             await verifier.verificationCallback(certificates)
         }
-    }
-
-    private func fhirServerTLS(generatedPKIDirectory: URL) throws -> TLSConfiguration {
-        if let certificate = configuration.fhirCertificatePath, let key = configuration.fhirKeyPath {
-            return try TLSConfigurations.server(
-                certificatePath: certificate, keyPath: key, clientCAPath: configuration.fhirClientCAPath)
-        }
-        let pki = DevPKIFiles(directory: generatedPKIDirectory)
-        if !pki.exists(identities: ["platform-fhir"]) {
-            logger.warning("no certificate configured for the FHIR listener: generating a dev PKI",
-                           metadata: ["directory": "\(generatedPKIDirectory.path)"])
-            let ca = try pki.initialise()
-            try pki.issue("platform-fhir", with: ca, profile: .serverAndClient, commonName: "sas.localhost",
-                          organizationalUnit: "PLATEFORME SAS", hostNames: ["localhost", "127.0.0.1", "sas.localhost"])
-        }
-        return try TLSConfigurations.server(
-            certificatePath: pki.certificatePath("platform-fhir"), keyPath: pki.keyPath("platform-fhir"),
-            clientCAPath: configuration.fhirClientCAPath)
     }
 
     /// Every service of the node, in start order (shutdown runs in reverse: listeners first, database last).
@@ -146,6 +179,8 @@ public struct PlatformApp: Sendable {
         var services: [any Service] = [
             DatabaseService(database: database, readiness: readiness, logger: logger),
             DirectoryRefreshService(loader: directory, readiness: readiness, logger: logger),
+            EditorRegistryService(store: EditorStore(database: database), aggregator: aggregator, allowList: fhirAllowList,
+                                  configuredClients: configuration.fhirAllowedClients, readiness: readiness, logger: logger),
         ]
         let ports = self.ports
         if configuration.fhirEnabled, let fhirTLS {

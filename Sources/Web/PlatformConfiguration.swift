@@ -66,6 +66,12 @@ public struct PlatformConfiguration: Sendable {
     public var fhirClientCAPath: String?
     public var fhirCRLPaths: [String]
     public var fhirAllowedClients: [ClientRule]
+    public var editorsClientCertificatePath: String?
+    public var editorsClientKeyPath: String?
+    public var editorsCAPath: String?
+    public var aggregatorDeadlineMilliseconds: Int
+    public var aggregatorCacheSeconds: Int
+    public var devPKIDirectory: String
     public var databaseURL: String
     public var databaseMaxConnections: Int
     public var logLevel: String
@@ -140,6 +146,12 @@ public struct PlatformConfiguration: Sendable {
                 key: "fhir.tls.allowed_clients", value: error.item,
                 source: sources["fhir.tls.allowed_clients"] ?? .defaultValue, reason: error.description)
         }
+        editorsClientCertificatePath = values["editors.client_certificate"]
+        editorsClientKeyPath = values["editors.client_key"]
+        editorsCAPath = values["editors.ca"]
+        aggregatorDeadlineMilliseconds = Int(values["aggregator.deadline_ms"]!)!
+        aggregatorCacheSeconds = Int(values["aggregator.cache_seconds"]!)!
+        devPKIDirectory = values["pki.dev_directory"]!
         databaseURL = values["database.url"]!
         databaseMaxConnections = Int(values["database.max_connections"]!)!
         logLevel = values["log.level"]!
@@ -158,6 +170,16 @@ public struct PlatformConfiguration: Sendable {
         if environment == .production && fhirEnabled && fhirClientCAPath == nil {
             throw ConfigurationError.missingValue(
                 key: "fhir.tls.client_ca", reason: "en production, les flux FHIR exigent l'authentification mutuelle (mTLS)")
+        }
+        if (editorsClientCertificatePath == nil) != (editorsClientKeyPath == nil) {
+            throw ConfigurationError.missingValue(
+                key: editorsClientCertificatePath == nil ? "editors.client_certificate" : "editors.client_key",
+                reason: "le certificat client de la plateforme et sa clé vont ensemble")
+        }
+        if environment == .production && (editorsClientCertificatePath == nil || editorsCAPath == nil) {
+            throw ConfigurationError.missingValue(
+                key: editorsClientCertificatePath == nil ? "editors.client_certificate" : "editors.ca",
+                reason: "en production, l'identité IGC Santé de la plateforme et l'AC des éditeurs doivent être fournies")
         }
         if httpPort != 0 && fhirEnabled && httpPort == fhirPort && httpHost == fhirHost {
             throw ConfigurationError.invalidValue(

@@ -38,6 +38,12 @@ struct ConfigCommand: AsyncParsableCommand {
         case "fhir.tls.certificate": return c.fhirCertificatePath ?? "—"
         case "fhir.tls.key": return c.fhirKeyPath ?? "—"
         case "fhir.tls.client_ca": return c.fhirClientCAPath ?? "—"
+        case "editors.client_certificate": return c.editorsClientCertificatePath ?? "—"
+        case "editors.client_key": return c.editorsClientKeyPath ?? "—"
+        case "editors.ca": return c.editorsCAPath ?? "—"
+        case "aggregator.deadline_ms": return String(c.aggregatorDeadlineMilliseconds)
+        case "aggregator.cache_seconds": return String(c.aggregatorCacheSeconds)
+        case "pki.dev_directory": return c.devPKIDirectory
         case "database.url": return redact(c.databaseURL)
         case "database.max_connections": return String(c.databaseMaxConnections)
         case "log.level": return c.logLevel

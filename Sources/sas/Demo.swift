@@ -47,6 +47,7 @@ struct Demo: AsyncParsableCommand {
                 (key: "fhir.port", value: fhirPort, flag: "--fhir-port"),
                 (key: "database.url", value: "sqlite:\(directory.appendingPathComponent("sas.sqlite").path)", flag: "demo"),
                 (key: "log.format", value: logFormat, flag: "--log-format"),
+                (key: "pki.dev_directory", value: directory.appendingPathComponent("pki").path, flag: "demo"),
             ])
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("sas: \(error.description)\n".utf8))
@@ -54,7 +55,7 @@ struct Demo: AsyncParsableCommand {
         }
         let logger = bootstrapLogging(configuration)
         let pkiDirectory = directory.appendingPathComponent("pki").path
-        try await runPlatform(configuration: configuration, logger: logger, pkiDirectory: pkiDirectory) { app in
+        try await runPlatform(configuration: configuration, logger: logger) { app in
             let http = await app.ports.httpPort()
             let fhir = configuration.fhirEnabled ? await app.ports.fhirPort() : 0
             await DemoSeed.seedIfNeeded(app: app, practitioners: practitioners, logger: logger)

@@ -56,8 +56,10 @@ struct SandboxCommand: AsyncParsableCommand {
             configuration.crlPaths = [pki.crlPath]
             configuration.allowedClients = try allow.flatMap { try ClientAllowList.parse($0) }
             let editor = SandboxEditor(configuration: configuration, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [try editor.application()],
-                                                          gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            var groupConfiguration = ServiceGroupConfiguration(
+                services: [.init(service: try editor.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
+            let group = ServiceGroup(configuration: groupConfiguration)
             print("Éditeur bac à sable « \(id) » (\(personality)) : https://127.0.0.1:\(port)/fhir — \(roster.practitioners.count) praticiens, \(roster.associations.count) associations SOS")
             fflush(nil)
             try await group.run()

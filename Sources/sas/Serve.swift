@@ -16,13 +16,13 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let configuration = try options.load()
         let logger = bootstrapLogging(configuration)
-        try await runPlatform(configuration: configuration, logger: logger, pkiDirectory: "sas-data/pki")
+        try await runPlatform(configuration: configuration, logger: logger)
     }
 }
 
 /// Opens the database and runs every service of the node until shutdown.
 func runPlatform(
-    configuration: PlatformConfiguration, logger: Logger, pkiDirectory: String,
+    configuration: PlatformConfiguration, logger: Logger,
     extraServices: [any Service] = [], onReady: (@Sendable (PlatformApp) async -> Void)? = nil
 ) async throws {
     let database: any Database
@@ -35,8 +35,8 @@ func runPlatform(
     }
     let app = try PlatformApp(configuration: configuration, database: database, logger: logger)
     let pages = try await Pages.load()
-    let tls = configuration.fhirEnabled
-        ? try app.fhirTLSConfiguration(generatedPKIDirectory: URL(fileURLWithPath: pkiDirectory)) : nil
+    try app.ensureDevIdentities()
+    let tls = configuration.fhirEnabled ? try app.fhirTLSConfiguration() : nil
     let services = try app.services(pages: pages, fhirTLS: tls) + extraServices
     let group = app.serviceGroup(services)
     logger.info("starting", metadata: [

@@ -44,15 +44,16 @@ final class RunningPlatform: Sendable {
             url = fresh.url
             cleanups.append(fresh.cleanup)
         }
+        let pki = FileManager.default.temporaryDirectory.appendingPathComponent("sas-pki-\(UUID().uuidString)")
+        cleanups.append({ try? FileManager.default.removeItem(at: pki) })
         let configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [
             (key: "http.port", value: "0", flag: "test"), (key: "fhir.port", value: "0", flag: "test"),
             (key: "database.url", value: url, flag: "test"), (key: "shutdown.grace_seconds", value: "10", flag: "test"),
+            (key: "pki.dev_directory", value: pki.path, flag: "test"),
         ] + settings.map { (key: $0.key, value: $0.value, flag: "test") })
         let database = try await openDatabase(url: url, logger: TestDatabases.logger)
-        let app = PlatformApp(configuration: configuration, database: database, logger: TestDatabases.logger)
-        let pki = FileManager.default.temporaryDirectory.appendingPathComponent("sas-pki-\(UUID().uuidString)")
-        cleanups.append({ try? FileManager.default.removeItem(at: pki) })
-        let tls = try app.fhirTLSConfiguration(generatedPKIDirectory: pki)
+        let app = try PlatformApp(configuration: configuration, database: database, logger: TestDatabases.logger)
+        let tls = try app.fhirTLSConfiguration()
         let services = try app.services(pages: try await Pages.load(), fhirTLS: tls,
                                         httpRoutes: httpRoutes, fhirRoutes: fhirRoutes)
         let group = app.serviceGroup(services, signals: false)

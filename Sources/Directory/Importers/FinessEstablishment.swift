@@ -133,6 +133,16 @@ enum FinessFields {
         }
     }
 
+    /// Department from a postcode when the FINESS column is unusable ("20xxx" is Corsica: < 20200 → 2A).
+    static func department(fromPostcode postcode: String) -> String? {
+        guard postcode.count == 5, postcode.allSatisfy({ $0.isASCII && $0.isNumber }), postcode != "00000" else {
+            return nil
+        }
+        if postcode.hasPrefix("97") || postcode.hasPrefix("98") { return String(postcode.prefix(3)) }
+        if postcode.hasPrefix("20") { return postcode < "20200" ? "2A" : "2B" }
+        return String(postcode.prefix(2))
+    }
+
     /// INSEE commune code from the FINESS `departement` and `commune` columns.
     ///
     /// Metropolitan: department (2 characters, Corsica `2A`/`2B`) + 3-digit commune (`01` + `451` → `01451`).

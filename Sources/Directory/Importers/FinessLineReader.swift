@@ -14,18 +14,6 @@ struct SemicolonRecordReader {
         case windows1252
     }
 
-    /// One line split into fields.
-    struct Record {
-        /// 1-based line number in the file.
-        let line: Int
-        /// Decoded fields, blanks trimmed; nil when the line is malformed (unterminated quote).
-        let fields: [String]?
-        /// How the line was decoded.
-        let encoding: Encoding
-        /// True for a line without any byte other than blanks.
-        let isBlank: Bool
-    }
-
     private let nextChunk: () throws -> [UInt8]?
     private var buffer: [UInt8] = []
     private var position = 0
@@ -37,17 +25,17 @@ struct SemicolonRecordReader {
         nextChunk = chunks
     }
 
-    /// The next record, or nil at the end of the input.
-    mutating func next() throws -> Record? {
+    /// The next line (1-based number, bytes without CR/LF and without a leading UTF-8 BOM), or nil at the end.
+    mutating func nextLine() throws -> (number: Int, bytes: [UInt8])? {
         while true {
             if let newline = buffer[position...].firstIndex(of: 0x0A) {
                 defer { position = newline + 1 }
-                return record(buffer[position..<newline])
+                return line(buffer[position..<newline])
             }
             if atEnd {
                 guard position < buffer.count else { return nil }
                 defer { position = buffer.count }
-                return record(buffer[position..<buffer.count])
+                return line(buffer[position..<buffer.count])
             }
             if position > 0 {
                 buffer.removeSubrange(0..<position)
@@ -57,71 +45,84 @@ struct SemicolonRecordReader {
         }
     }
 
-    private mutating func record(_ raw: ArraySlice<UInt8>) -> Record {
+    private mutating func line(_ raw: ArraySlice<UInt8>) -> (number: Int, bytes: [UInt8]) {
         lineNumber += 1
         var bytes = raw
         if bytes.last == 0x0D { bytes = bytes.dropLast() }
         if lineNumber == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        let encoding: Encoding
-        if bytes.allSatisfy({ $0 < 0x80 }) {
-            encoding = .ascii
-        } else {
-            encoding = String(validating: bytes, as: UTF8.self) == nil ? .windows1252 : .utf8
-        }
-        let isBlank = bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 }
-        let fields = Self.split(bytes).map { $0.map { Self.decode($0, encoding) } }
-        return Record(line: lineNumber, fields: fields, encoding: encoding, isBlank: isBlank)
+        return (lineNumber, Array(bytes))
     }
 
-    /// Splits on `;`, honouring double-quoted fields with doubled quotes inside (`"LIEU DE VIE ""X"""`).
-    /// Nil when a quoted field is not closed.
-    static func split(_ bytes: ArraySlice<UInt8>) -> [[UInt8]]? {
-        var fields: [[UInt8]] = []
-        var current: [UInt8] = []
-        var i = bytes.startIndex
-        var quoted = false
-        var fieldStart = true
-        while i < bytes.endIndex {
-            let b = bytes[i]
-            if quoted {
-                if b == 0x22 {
-                    if i + 1 < bytes.endIndex, bytes[i + 1] == 0x22 { current.append(0x22); i += 1 } else { quoted = false }
-                } else {
-                    current.append(b)
+    /// Whether the line starts with `prefix` (ASCII, case-insensitive), e.g. `geolocalisation;`.
+    static func hasPrefix(_ bytes: [UInt8], _ prefix: [UInt8]) -> Bool {
+        guard bytes.count >= prefix.count else { return false }
+        for i in 0..<prefix.count where bytes[i] | 0x20 != prefix[i] | 0x20 { return false }
+        return true
+    }
+
+    /// True for a line with nothing but blanks.
+    static func isBlank(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 } }
+
+    /// How the line is encoded: ASCII, valid UTF-8, or else Windows-1252.
+    static func encoding(of bytes: [UInt8]) -> Encoding {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return .ascii }
+        return String(validating: bytes, as: UTF8.self) == nil ? .windows1252 : .utf8
+    }
+
+    /// Splits on `;`, honouring double-quoted fields with doubled quotes inside (`"LIEU DE VIE ""X"""`), and
+    /// decodes each field (blanks trimmed). Nil when a quoted field is not closed.
+    static func fields(_ bytes: [UInt8], _ encoding: Encoding) -> [String]? {
+        var fields: [String] = []
+        fields.reserveCapacity(32)
+        var i = 0
+        let n = bytes.count
+        while true {
+            var start = i
+            while start < n, bytes[start] == 0x20 { start += 1 }
+            if start < n, bytes[start] == 0x22 {
+                var value: [UInt8] = []
+                var j = start + 1
+                var closed = false
+                while j < n {
+                    if bytes[j] == 0x22 {
+                        if j + 1 < n, bytes[j + 1] == 0x22 { value.append(0x22); j += 2; continue }
+                        closed = true
+                        j += 1
+                        break
+                    }
+                    value.append(bytes[j])
+                    j += 1
                 }
-            } else if b == 0x3B {
-                fields.append(current)
-                current.removeAll(keepingCapacity: true)
-                fieldStart = true
-                i += 1
-                continue
-            } else if b == 0x22, fieldStart || current.allSatisfy({ $0 == 0x20 }) {
-                current.removeAll()
-                quoted = true
+                guard closed else { return nil }
+                while j < n, bytes[j] != 0x3B { value.append(bytes[j]); j += 1 } // text after the closing quote
+                fields.append(decode(value[...], encoding))
+                i = j
             } else {
-                current.append(b)
+                var end = start
+                while end < n, bytes[end] != 0x3B { end += 1 }
+                fields.append(decode(bytes[start..<end], encoding))
+                i = end
             }
-            fieldStart = false
-            i += 1
+            if i >= n { return fields }
+            i += 1 // past the `;`
+            if i == n { fields.append(""); return fields }
         }
-        if quoted { return nil }
-        fields.append(current)
-        return fields
     }
 
-    /// Decodes one field and trims surrounding blanks.
-    static func decode(_ bytes: [UInt8], _ encoding: Encoding) -> String {
-        let text: String
+    /// Decodes one field and trims surrounding blanks (spaces and tabs).
+    static func decode(_ raw: ArraySlice<UInt8>, _ encoding: Encoding) -> String {
+        var bytes = raw
+        while let first = bytes.first, first == 0x20 || first == 0x09 { bytes = bytes.dropFirst() }
+        while let last = bytes.last, last == 0x20 || last == 0x09 { bytes = bytes.dropLast() }
         switch encoding {
         case .ascii, .utf8:
-            text = String(decoding: bytes, as: UTF8.self)
+            return String(decoding: bytes, as: UTF8.self)
         case .windows1252:
             var scalars = String.UnicodeScalarView()
             scalars.reserveCapacity(bytes.count)
             for byte in bytes { scalars.append(windows1252Scalar(byte)) }
-            text = String(scalars)
+            return String(scalars)
         }
-        return text.trimmingCharacters(in: .whitespaces)
     }
 
     /// Windows-1252 → Unicode: ISO-8859-1 except 0x80–0x9F (undefined positions map to the C1 control, as WHATWG).

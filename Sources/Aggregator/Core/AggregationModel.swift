@@ -1,0 +1,125 @@
+import Foundation
+import SASDomain
+
+/// One slot search to fan out to the editors.
+public struct AggregationRequest: Sendable {
+    /// Default global deadline.
+    public static let defaultDeadline: Duration = .seconds(3)
+    /// The IG's editor timeout: no search waits longer.
+    public static let maximumDeadline: Duration = .seconds(7)
+
+    /// Practitioners for INT_R01/R04 (duplicates are ignored).
+    public var practitioners: [IDNPS]
+    /// SOS Médecins associations (SIRET IDNST; other kinds are ignored and listed in the summary).
+    public var associations: [IDNST]
+    /// CPTS mode: editors with INT_R04 get the R04 request (with the CPTS includes).
+    public var cptsMode: Bool
+    /// Slot start window.
+    public var window: ClosedRange<Date>
+    /// Global deadline, clamped to 0…7 s.
+    public var deadline: Duration
+    /// Known practitioner → editor ids links (from storage); a practitioner listed here is asked only there.
+    public var knownEditors: [IDNPS: Set<String>]
+    /// Benchmark only: the live platform's way, lots of 25 practitioners one after the other.
+    public var sequentialBatches: Bool
+
+    /// Creates a request.
+    public init(practitioners: [IDNPS] = [], associations: [IDNST] = [], cptsMode: Bool = false,
+                window: ClosedRange<Date>, deadline: Duration = AggregationRequest.defaultDeadline,
+                knownEditors: [IDNPS: Set<String>] = [:], sequentialBatches: Bool = false) {
+        self.practitioners = practitioners
+        self.associations = associations
+        self.cptsMode = cptsMode
+        self.window = window
+        self.deadline = min(max(deadline, .zero), Self.maximumDeadline)
+        self.knownEditors = knownEditors
+        self.sequentialBatches = sequentialBatches
+    }
+}
+
+/// Slots from one request (or from the cache) for one editor and flow.
+public struct SlotBatch: Sendable, Hashable {
+    /// Editor id.
+    public var editorID: String
+    /// Flow of the slots.
+    public var flow: SlotFlow
+    /// Normalised slots, restricted to the practitioners/associations this search asked for.
+    public var slots: [AggregatedSlot]
+    /// Normaliser problems (bad entries, slots for subjects not asked for) in the editor's answer.
+    public var problemCount: Int
+    /// Time since the start of the search.
+    public var elapsed: Duration
+    /// The editor call's own duration (nil when served from the cache).
+    public var latency: Duration?
+    /// Served from the cache.
+    public var fromCache: Bool
+
+    /// Creates a batch.
+    public init(editorID: String, flow: SlotFlow, slots: [AggregatedSlot], problemCount: Int, elapsed: Duration,
+                latency: Duration?, fromCache: Bool) {
+        self.editorID = editorID
+        self.flow = flow
+        self.slots = slots
+        self.problemCount = problemCount
+        self.elapsed = elapsed
+        self.latency = latency
+        self.fromCache = fromCache
+    }
+}
+
+/// What a search stream delivers: batches as they arrive, then one status per editor, then the summary.
+public enum AggregationEvent: Sendable {
+    /// Slots from one request or from the cache.
+    case batch(SlotBatch)
+    /// An editor returned slots for practitioners whose editor was unknown: record these links.
+    case learnedLinks(editorID: String, practitioners: Set<IDNPS>)
+    /// Final status of one editor (after all its batches).
+    case status(EditorStatusReport)
+    /// Last event.
+    case finished(AggregationSummary)
+}
+
+/// The end-of-search account.
+public struct AggregationSummary: Sendable {
+    /// One report per editor involved, in registry order.
+    public var editors: [EditorStatusReport]
+    /// Slots delivered.
+    public var slotCount: Int
+    /// Editor requests this search sent itself (retries included).
+    public var requestsSent: Int
+    /// In-flight requests of other searches this search joined (single-flight).
+    public var requestsShared: Int
+    /// (editor, practitioner/association) pairs answered from the cache.
+    public var cacheHits: Int
+    /// Pairs that needed a request.
+    public var cacheMisses: Int
+    /// Time from the call to `search` to the summary.
+    public var elapsed: Duration
+    /// Time to the first batch with slots, if any.
+    public var firstBatchElapsed: Duration?
+    /// The deadline ended the search (some editors are reported as timeouts).
+    public var deadlineReached: Bool
+    /// Editor id → practitioners that editor returned slots for although their editor was unknown.
+    public var learnedLinks: [String: Set<IDNPS>]
+    /// Associations ignored because they are not SIRET identifiers.
+    public var ignoredAssociations: [IDNST]
+    /// CPU time of the aggregator's own work for this search (planning, merging, normalising its requests).
+    public var cpuTime: Duration
+
+    /// Elapsed time in whole milliseconds.
+    public var elapsedMilliseconds: Int { Int(elapsed / .milliseconds(1)) }
+}
+
+/// Everything a search produced, collected (see ``SlotAggregator/collect(_:)``).
+public struct AggregationResult: Sendable {
+    /// All batches, in arrival order.
+    public var batches: [SlotBatch]
+    /// The summary.
+    public var summary: AggregationSummary
+
+    /// All slots, in arrival order.
+    public var slots: [AggregatedSlot] { batches.flatMap(\.slots) }
+
+    /// The report of one editor.
+    public func report(_ editorID: String) -> EditorStatusReport? { summary.editors.first { $0.editorID == editorID } }
+}

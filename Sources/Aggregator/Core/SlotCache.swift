@@ -1,0 +1,187 @@
+import Foundation
+import SASDomain
+
+/// The short slot cache and the single-flight map, under one lock so that "is it cached, is it in flight, else
+/// register a new request" is atomic.
+///
+/// Both are keyed per (editor, flow, practitioner or association, window rounded to the minute): a request for 25
+/// practitioners stores 25 entries and registers itself 25 times in the in-flight map, so a later search overlapping
+/// only partly (cached, in flight, or new practitioners) reuses exactly what exists and asks only for the rest.
+final class SlotCache: Sendable {
+    struct Key: Hashable, Sendable {
+        let editorID: String
+        let flow: SlotFlow
+        let subject: SearchSubject
+        let window: WindowKey
+    }
+
+    private struct Entry {
+        let slots: [AggregatedSlot]
+        let storedAt: ContinuousClock.Instant
+    }
+
+    /// The outcome of planning one editor's share of a search.
+    struct Plan: Sendable {
+        /// Subjects answered from the cache, with their slots.
+        var cached: [SearchSubject: [AggregatedSlot]] = [:]
+        /// In-flight requests of other searches that cover some subjects.
+        var joined: [(fetch: SharedFetch, subjects: [SearchSubject])] = []
+        /// New requests to start (already registered as in flight).
+        var created: [SharedFetch] = []
+        /// Subjects neither cached nor in flight that may not be requested (circuit open).
+        var refused: [SearchSubject] = []
+    }
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        var keysBySubject: [SearchSubject: Set<Key>] = [:]
+        var inFlight: [Key: SharedFetch] = [:]
+        var generations: [SearchSubject: UInt64] = [:]
+        var nextFetchID: UInt64 = 0
+    }
+
+    private let ttl: Duration
+    private let maxEntries: Int
+    private let clock: any AggregatorClock
+    private let state = Locked(State())
+
+    init(ttl: Duration, maxEntries: Int, clock: any AggregatorClock) {
+        self.ttl = ttl
+        self.maxEntries = max(1, maxEntries)
+        self.clock = clock
+    }
+
+    private var enabled: Bool { ttl > .zero }
+
+    /// Splits `subjects` into cached, joined and new requests of at most `batchSize` subjects.
+    func plan(editor: Editor, flow: SlotFlow, subjects: [SearchSubject], window: WindowKey, batchSize: Int,
+              deadline: ContinuousClock.Instant, mayRequest: Bool) -> Plan {
+        let now = clock.now()
+        return state.withLock { s in
+            var plan = Plan()
+            var misses: [SearchSubject] = []
+            var joinedIndex: [UInt64: Int] = [:]
+            for subject in subjects {
+                let key = Key(editorID: editor.id, flow: flow, subject: subject, window: window)
+                if enabled, let entry = s.entries[key] {
+                    if now - entry.storedAt < ttl {
+                        plan.cached[subject] = entry.slots
+                        continue
+                    }
+                    Self.remove(key, from: &s)
+                }
+                if let fetch = s.inFlight[key] {
+                    if let index = joinedIndex[fetch.id] {
+                        plan.joined[index].subjects.append(subject)
+                    } else {
+                        joinedIndex[fetch.id] = plan.joined.count
+                        plan.joined.append((fetch, [subject]))
+                        fetch.addInterest(deadline: deadline)
+                    }
+                    continue
+                }
+                misses.append(subject)
+            }
+            guard mayRequest else {
+                plan.refused = misses
+                return plan
+            }
+            let size = max(1, batchSize)
+            for start in stride(from: 0, to: misses.count, by: size) {
+                let chunk = Array(misses[start..<min(start + size, misses.count)])
+                s.nextFetchID &+= 1
+                var generations: [SearchSubject: UInt64] = [:]
+                for subject in chunk { generations[subject] = s.generations[subject, default: 0] }
+                let fetch = SharedFetch(id: s.nextFetchID, editor: editor, flow: flow, subjects: chunk, windowKey: window,
+                                        generations: generations, deadline: deadline)
+                fetch.addInterest(deadline: deadline)
+                for subject in chunk {
+                    s.inFlight[Key(editorID: editor.id, flow: flow, subject: subject, window: window)] = fetch
+                }
+                plan.created.append(fetch)
+            }
+            return plan
+        }
+    }
+
+    /// Ends a fetch: unregisters it, caches a successful answer (unless invalidated meanwhile), wakes its waiters.
+    func complete(_ fetch: SharedFetch, _ outcome: FetchOutcome) {
+        let now = clock.now()
+        let waiters = state.withLock { s in
+            unregister(fetch, from: &s)
+            if enabled, case .success(let success) = outcome, success.cacheable {
+                for subject in fetch.subjects where s.generations[subject, default: 0] == fetch.generations[subject] {
+                    let key = Key(editorID: fetch.editor.id, flow: fetch.flow, subject: subject, window: fetch.windowKey)
+                    s.entries[key] = Entry(slots: success.slots[subject] ?? [], storedAt: now)
+                    s.keysBySubject[subject, default: []].insert(key)
+                }
+                if s.entries.count > maxEntries { evict(&s, now: now) }
+            }
+            return fetch.resolve(outcome)
+        }
+        for waiter in waiters { waiter.resume(returning: outcome) }
+    }
+
+    /// A search stops waiting on `fetch`; the last one out abandons it (unregistered and its request cancelled).
+    func leave(_ fetch: SharedFetch, cancelled: Bool) {
+        let outcome = FetchOutcome.failure(.timeout, latency: nil, attempts: 0)
+        let (task, waiters) = state.withLock { s -> (Task<Void, Never>?, [CheckedContinuation<FetchOutcome?, Never>]) in
+            let (abandoned, task) = fetch.leave(cancelled: cancelled)
+            guard abandoned else { return (nil, []) }
+            unregister(fetch, from: &s)
+            return (task, fetch.resolve(outcome))
+        }
+        for waiter in waiters { waiter.resume(returning: outcome) }
+        task?.cancel()
+    }
+
+    /// Forgets everything cached or in flight about a subject (a slot was booked through the platform).
+    func invalidate(_ subject: SearchSubject) {
+        state.withLock { s in
+            s.generations[subject, default: 0] &+= 1
+            for key in s.keysBySubject[subject] ?? [] { s.entries[key] = nil }
+            s.keysBySubject[subject] = nil
+            for key in s.inFlight.keys where key.subject == subject { s.inFlight[key] = nil }
+        }
+    }
+
+    /// Empties the cache (in-flight requests keep running but will not be cached).
+    func invalidateAll() {
+        state.withLock { s in
+            for subject in Set(s.keysBySubject.keys).union(s.inFlight.keys.map(\.subject)) {
+                s.generations[subject, default: 0] &+= 1
+            }
+            s.entries = [:]
+            s.keysBySubject = [:]
+            s.inFlight = [:]
+        }
+    }
+
+    /// Cached (editor, subject, window) entries, expired ones included until evicted.
+    var entryCount: Int { state.withLock { $0.entries.count } }
+
+    /// Requests currently registered as in flight.
+    var inFlightCount: Int { state.withLock { s in Set(s.inFlight.values.map(\.id)).count } }
+
+    private func unregister(_ fetch: SharedFetch, from s: inout State) {
+        for subject in fetch.subjects {
+            let key = Key(editorID: fetch.editor.id, flow: fetch.flow, subject: subject, window: fetch.windowKey)
+            if s.inFlight[key] === fetch { s.inFlight[key] = nil }
+        }
+    }
+
+    private static func remove(_ key: Key, from s: inout State) {
+        s.entries[key] = nil
+        s.keysBySubject[key.subject]?.remove(key)
+        if s.keysBySubject[key.subject]?.isEmpty == true { s.keysBySubject[key.subject] = nil }
+    }
+
+    /// Drops expired entries, then the oldest ones down to 90 % of the cap.
+    private func evict(_ s: inout State, now: ContinuousClock.Instant) {
+        for (key, entry) in s.entries where now - entry.storedAt >= ttl { Self.remove(key, from: &s) }
+        let target = maxEntries * 9 / 10
+        guard s.entries.count > target else { return }
+        let oldest = s.entries.sorted { $0.value.storedAt < $1.value.storedAt }.prefix(s.entries.count - target)
+        for (key, _) in oldest { Self.remove(key, from: &s) }
+    }
+}

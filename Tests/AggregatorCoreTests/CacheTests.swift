@@ -1,0 +1,128 @@
+@testable import Aggregator
+import FHIR
+import Foundation
+import SASDomain
+import Testing
+
+extension AggregatorCore {
+    /// The per-(editor, practitioner, window) cache and single-flight.
+    @Suite struct Cache {
+        private func setUp(ttl: Duration = .seconds(30), latency: Duration = .milliseconds(5),
+                           script: (@Sendable (SandboxCall) -> SandboxAction)? = nil) -> (SlotAggregator, SandboxTransport, ManualClock) {
+            let transport = SandboxTransport(["e": SandboxEditor(latency: latency, script: script)])
+            let clock = ManualClock()
+            let aggregator = SlotAggregator(editors: [sandboxEditor("e")], transport: transport,
+                                            configuration: configuration { $0.cacheTTL = ttl }, clock: clock)
+            return (aggregator, transport, clock)
+        }
+
+        @Test func secondSearchIsServedFromTheCache() async throws {
+            let (aggregator, transport, _) = setUp()
+            let ps = somePractitioners(30)
+            let first = await TimedSearch.run(aggregator, request(ps))
+            let second = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.count == 2)
+            #expect(first.summary?.cacheMisses == 30 && first.summary?.cacheHits == 0)
+            #expect(second.summary?.cacheHits == 30 && second.summary?.cacheMisses == 0)
+            #expect(second.summary?.requestsSent == 0)
+            #expect(second.slots.count == 90 && second.batches.allSatisfy(\.fromCache))
+            #expect(Set(second.slots) == Set(first.slots))
+            #expect(second.status("e") == .ok(slotCount: 90))
+            #expect(second.report("e")?.cachedSubjects == 30)
+        }
+
+        @Test func entriesExpireAfterTheTTL() async {
+            let (aggregator, transport, clock) = setUp()
+            let ps = somePractitioners(2)
+            _ = await TimedSearch.run(aggregator, request(ps))
+            clock.advance(.seconds(29))
+            _ = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.count == 1)
+            clock.advance(.seconds(2))
+            _ = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.count == 2)
+        }
+
+        @Test func zeroTTLDisablesTheCache() async {
+            let (aggregator, transport, _) = setUp(ttl: .zero)
+            let ps = somePractitioners(2)
+            _ = await TimedSearch.run(aggregator, request(ps))
+            _ = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.count == 2)
+            #expect(aggregator.cacheEntryCount == 0)
+        }
+
+        @Test func onlyUncachedPractitionersAreAsked() async throws {
+            let (aggregator, transport, _) = setUp()
+            let ps = somePractitioners(3)
+            _ = await TimedSearch.run(aggregator, request(Array(ps.prefix(2))))
+            let mixed = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.map(\.identifiers).last == [ps[2].value])
+            #expect(mixed.slots.count == 9)
+            #expect(mixed.batches.filter(\.fromCache).flatMap(\.slots).count == 6)
+            #expect(mixed.summary?.cacheHits == 2 && mixed.summary?.cacheMisses == 1)
+        }
+
+        @Test func invalidationForcesANewRequestForThatPractitionerOnly() async {
+            let (aggregator, transport, _) = setUp()
+            let ps = somePractitioners(2)
+            _ = await TimedSearch.run(aggregator, request(ps))
+            aggregator.invalidate(practitioner: ps[0])
+            _ = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.map(\.identifiers).last == [ps[0].value])
+            _ = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.count == 2)
+        }
+
+        @Test func failuresAreNotCached() async {
+            let (aggregator, transport, _) = setUp(script: { $0.index == 1 ? .status(502, body: Data(), retryAfter: nil) : .bundle })
+            let ps = somePractitioners(1)
+            let failed = await TimedSearch.run(aggregator, request(ps))
+            let retried = await TimedSearch.run(aggregator, request(ps))
+            #expect(failed.status("e") == .httpError(status: 502, message: nil))
+            #expect(retried.status("e") == .ok(slotCount: 3))
+            #expect(transport.calls.count == 2)
+        }
+
+        @Test func concurrentIdenticalSearchesShareOneRequest() async throws {
+            let (aggregator, transport, _) = setUp(latency: .milliseconds(200))
+            let ps = somePractitioners(5)
+            let results = await withTaskGroup(of: TimedSearch.self) { group in
+                for _ in 0..<20 { group.addTask { await TimedSearch.run(aggregator, request(ps)) } }
+                return await group.reduce(into: [TimedSearch]()) { $0.append($1) }
+            }
+            #expect(transport.calls.count == 1)
+            #expect(results.count == 20)
+            #expect(results.allSatisfy { $0.status("e") == .ok(slotCount: 15) && $0.slots.count == 15 })
+            #expect(results.map { $0.summary?.requestsShared ?? 0 }.reduce(0, +) == 19)
+            #expect(results.map { $0.summary?.requestsSent ?? 0 }.reduce(0, +) == 1)
+        }
+
+        @Test func overlappingSearchesShareTheOverlapAndAskTheRest() async throws {
+            let (aggregator, transport, _) = setUp(latency: .milliseconds(1000))
+            let ps = somePractitioners(5)
+            async let first = TimedSearch.run(aggregator, request(Array(ps[0..<3])))
+            await eventually { transport.calls.count == 1 }
+            let second = await TimedSearch.run(aggregator, request(Array(ps[1..<5])))
+            let firstResult = await first
+            #expect(transport.calls.count == 2)
+            #expect(transport.calls.last?.identifiers == [ps[3].value, ps[4].value])
+            #expect(second.slots.count == 12)
+            #expect(Set(second.slots.compactMap(\.practitioner)) == Set(ps[1..<5]))
+            #expect(firstResult.slots.count == 9)
+            #expect(second.summary?.requestsShared == 1 && second.summary?.requestsSent == 1)
+        }
+
+        @Test func invalidationDuringAFlightKeepsTheStaleAnswerOutOfTheCache() async throws {
+            let (aggregator, transport, _) = setUp(latency: .milliseconds(600))
+            let ps = somePractitioners(2)
+            async let first = TimedSearch.run(aggregator, request(ps))
+            await eventually { transport.calls.count == 1 }
+            aggregator.invalidate(practitioner: ps[0])
+            _ = await first
+            _ = await TimedSearch.run(aggregator, request(ps))
+            #expect(transport.calls.count == 2)
+            #expect(transport.calls.last?.identifiers == [ps[0].value])
+        }
+    }
+}

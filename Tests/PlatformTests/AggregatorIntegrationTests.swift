@@ -1,0 +1,128 @@
+import Aggregator
+import FHIR
+import Foundation
+import Logging
+import SASDomain
+import Sandbox
+import TLS
+import Testing
+
+/// The aggregator against real sandbox vendors on loopback, over mutual TLS.
+@Suite("Aggregator against sandbox vendors (mTLS)", .serialized)
+struct AggregatorIntegrationTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "aggregator-test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static func window() -> ClosedRange<Date> {
+        let now = Date()
+        return now...now.addingTimeInterval(3 * 86_400)
+    }
+
+    @Test("slots from three vendors are merged, each practitioner asked only where his agenda is")
+    func mergesThreeVendors() async throws {
+        let a = SandboxFleet.practitioners(10, seed: 1), b = SandboxFleet.practitioners(10, seed: 2), c = SandboxFleet.practitioners(10, seed: 3)
+        let fleet = try await SandboxFleet.start([
+            ("alpha", "instant", SandboxRoster(practitioners: a)),
+            ("beta", "instant", SandboxRoster(practitioners: b)),
+            ("gamma", "instant", SandboxRoster(practitioners: c)),
+        ])
+        let transport = HTTPEditorTransport(identity: fleet.platformIdentity, logger: Self.logger)
+        let aggregator = SlotAggregator(editors: fleet.registry(), transport: transport)
+        var known: [IDNPS: Set<String>] = [:]
+        for p in a { known[p.idnps] = ["alpha"] }
+        for p in b { known[p.idnps] = ["beta"] }
+        for p in c { known[p.idnps] = ["gamma"] }
+        let result = await aggregator.collect(AggregationRequest(
+            practitioners: (a + b + c).map(\.idnps), window: Self.window(), deadline: .seconds(3), knownEditors: known))
+        for id in ["alpha", "beta", "gamma"] {
+            let report = try #require(result.report(id))
+            guard case .ok(let count) = report.status else { Issue.record("\(id): \(report.status)"); continue }
+            #expect(count > 0)
+            #expect(fleet[id].requestCount("Slot") == 1, "one INT_R01 request of ≤ 25 practitioners per vendor")
+        }
+        let byPractitioner = Dictionary(grouping: result.slots, by: { $0.practitioner })
+        #expect(Set(byPractitioner.keys.compactMap { $0 }).isSubset(of: Set((a + b + c).map(\.idnps))))
+        #expect(result.slots.allSatisfy { $0.start > Date().addingTimeInterval(-60) })
+        await transport.shutdown()
+        try await fleet.stop()
+    }
+
+    @Test("a hung, a failing, a resetting, an oversized and an invalid vendor: the healthy slots arrive within the deadline, each failure reported")
+    func survivesFaultyVendors() async throws {
+        let roster = SandboxRoster(practitioners: SandboxFleet.practitioners(12, seed: 9))
+        let fleet = try await SandboxFleet.start([
+            ("sain", "instant", roster), ("bloque", "hang", roster), ("panne", "error500", roster),
+            ("coupure", "reset", roster), ("enorme", "oversized", roster), ("casse", "invalid-json", roster),
+        ])
+        let transport = HTTPEditorTransport(identity: fleet.platformIdentity, logger: Self.logger)
+        let aggregator = SlotAggregator(editors: fleet.registry(), transport: transport)
+        let deadline = Duration.milliseconds(1500)
+        let started = ContinuousClock.now
+        let result = await aggregator.collect(AggregationRequest(
+            practitioners: roster.practitioners.keys.sorted(), window: Self.window(), deadline: deadline))
+        let wall = ContinuousClock.now - started
+        #expect(result.summary.elapsed <= deadline + .milliseconds(50))
+        #expect(wall <= deadline + .milliseconds(250))
+        guard case .ok(let count)? = result.report("sain")?.status else {
+            Issue.record("healthy vendor: \(String(describing: result.report("sain")?.status))"); return
+        }
+        #expect(count > 0 && result.slots.count == count)
+        #expect(result.report("bloque")?.status == .timeout)
+        if case .httpError(let status, let message)? = result.report("panne")?.status {
+            #expect(status == 500)
+            #expect(message?.contains("Erreur simulée") == true, "the OperationOutcome text is reported")
+        } else { Issue.record("error vendor: \(String(describing: result.report("panne")?.status))") }
+        #expect(result.report("coupure")?.status.kind == .connectionFailed)
+        #expect(result.report("enorme")?.status.kind == .responseTooLarge)
+        #expect(result.report("casse")?.status.kind == .invalidBundle)
+        await transport.shutdown()
+        try await fleet.stop()
+    }
+
+    @Test("a vendor whose server certificate is not from the trusted CA is a TLS error")
+    func untrustedServer() async throws {
+        let fleet = try await SandboxFleet.start([("alpha", "instant", SandboxRoster(practitioners: SandboxFleet.practitioners(3, seed: 4)))])
+        let other = DevPKIFiles(directory: FileManager.default.temporaryDirectory.appendingPathComponent("sas-other-\(UUID().uuidString)"))
+        _ = try other.initialise()
+        // The platform presents a valid client certificate but trusts another CA for servers.
+        var identity = fleet.platformIdentity
+        identity.caPath = other.caChainPath
+        let transport = HTTPEditorTransport(identity: identity, logger: Self.logger)
+        let aggregator = SlotAggregator(editors: fleet.registry(), transport: transport)
+        let result = await aggregator.collect(AggregationRequest(
+            practitioners: SandboxFleet.practitioners(3, seed: 4).map(\.idnps), window: Self.window(), deadline: .seconds(2)))
+        #expect(result.report("alpha")?.status.kind == .tlsError)
+        await transport.shutdown()
+        try await fleet.stop()
+    }
+
+    @Test("the circuit opens after repeated failures, stops calling the vendor, and recovers through a half-open probe")
+    func circuitOpensAndRecovers() async throws {
+        let roster = SandboxRoster(practitioners: SandboxFleet.practitioners(4, seed: 5))
+        let fleet = try await SandboxFleet.start([("panne", "error500", roster)])
+        let transport = HTTPEditorTransport(identity: fleet.platformIdentity, logger: Self.logger)
+        var configuration = AggregatorConfiguration()
+        configuration.circuitFailureThreshold = 3
+        configuration.circuitCooldown = .milliseconds(800)
+        configuration.cacheTTL = .zero
+        let aggregator = SlotAggregator(editors: fleet.registry(), transport: transport, configuration: configuration)
+        let request = AggregationRequest(practitioners: roster.practitioners.keys.sorted(), window: Self.window(), deadline: .seconds(2))
+        for _ in 0..<3 { _ = await aggregator.collect(request) }
+        #expect(aggregator.circuitState(editorID: "panne") == .open)
+        let callsWhenOpen = fleet["panne"].requestCount("Slot")
+        let blocked = await aggregator.collect(request)
+        #expect(blocked.report("panne")?.status == .circuitOpen)
+        #expect(fleet["panne"].requestCount("Slot") == callsWhenOpen, "no call while the circuit is open")
+        // The vendor heals; after the cool-down one probe goes through and closes the circuit.
+        fleet["panne"].setFaults(SandboxFaults())
+        try await Task.sleep(for: .milliseconds(900))
+        let probe = await aggregator.collect(request)
+        #expect(probe.report("panne")?.status.kind == .ok)
+        #expect(aggregator.circuitState(editorID: "panne") == .closed)
+        await transport.shutdown()
+        try await fleet.stop()
+    }
+}
