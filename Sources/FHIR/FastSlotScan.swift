@@ -40,7 +40,7 @@ struct FastSlotScan {
     private var appointmentMemo = PrefixMemo<BookingMode?>()
     private var commentMemo = ByteMemo<String?>()
     private var scheduleMemo = ByteMemo<Int>()
-    private var instantCache = ShortValueCache<FHIRInstant>()
+    private var instantMemo = ByteMemo<FHIRInstant>()
     private var searchMemo = PrefixMemo<Bool>()
     /// The last `schedule` and `comment` values (slots usually come grouped by schedule): checked before hashing.
     private var lastSchedule: (start: Int, length: Int, value: Int)?
@@ -80,7 +80,12 @@ struct FastSlotScan {
                 case .search?: _ = try searchMemo.read(&r) { r in try Self.readSearch(&r); return true }
                 case .resource?:
                     if slots.count > before { slots.removeLast() } // a repeated key: the last one wins
-                    slots.append(try readSlot(&r, entry: index))
+                    // Built in place: `slots` is moved out of `self` (O(1)) so that `readSlot` may mutate the memos.
+                    var built: [FastSlot] = []
+                    swap(&built, &slots)
+                    defer { swap(&built, &slots) }
+                    built.append(FastSlot(entry: index))
+                    try readSlot(&r, into: &built[built.count - 1])
                 case nil: try r.skipValue()
                 }
             }
@@ -90,7 +95,7 @@ struct FastSlotScan {
             if let url = fullUrl, let id = slots[k].idRange {
                 slots[k].fullUrlNamesID = Self.names(r, url: url.start..<url.end, id: id)
             }
-            return BundleEntry(fullUrl: fullUrl?.string)
+            return BundleEntry(fullUrl: fullUrl?.string(r))
         } catch {
             // Memo entries added on the way stay valid (each maps bytes to what the full reader makes of them).
             if slots.count > before { slots.removeLast() }
@@ -113,7 +118,7 @@ struct FastSlotScan {
         }
     }
 
-    private mutating func readSlot(_ r: inout JSONReader, entry: Int) throws -> FastSlot {
+    private mutating func readSlot(_ r: inout JSONReader, into slot: inout FastSlot) throws {
         guard try r.peek() == UInt8(ascii: "{") else { throw NotFastPath() }
         _ = try r.beginObject()
         var first = true
@@ -121,14 +126,13 @@ struct FastSlotScan {
         guard try r.nextKey(&first, Self.slotTable) == .resourceType, try Self.stringEquals(&r, "Slot") == true else {
             throw NotFastPath()
         }
-        var slot = FastSlot(entry: entry)
         var ordinal = 0
         while let key = try slotKeys.nextKey(&r, &first, &ordinal, Self.slotTable) {
             switch key {
             case .resourceType?: _ = try Self.stringEquals(&r, "Slot")
             case .id?:
                 let id = try Self.readASCII(&r, seed: 2)
-                (slot.facts.id, slot.idHash, slot.idRange) = (id?.string, id?.hash, id.map { $0.start..<$0.end })
+                (slot.facts.id, slot.idHash, slot.idRange) = (id?.string(r), id?.hash, id.map { $0.start..<$0.end })
             case .meta?: slot.facts.kinds = try metaMemo.read(&r) { r in SlotMapping.kinds(try r.read(Meta.self)) }
             case .ext?: _ = try r.readArray(of: Extension.self)
             case .identifier?: _ = try r.readArray(of: Identifier.self)
@@ -150,15 +154,18 @@ struct FastSlotScan {
             case nil: try r.skipValue()
             }
         }
-        return slot
     }
 
-    /// A string value kept as a `String` plus the hash and position of its bytes.
+    /// A string value's position and hash; its `String` is only built when needed (not for included resources,
+    /// whose entries go to the full reader).
     struct ASCIIValue {
-        var string: String
         var hash: UInt64
         var start: Int
         var end: Int
+
+        func string(_ r: JSONReader) -> String {
+            String(decoding: UnsafeBufferPointer(start: r.base + start, count: end - start), as: UTF8.self)
+        }
     }
 
     /// Reads a string-or-null like `readString`, for values that are compared as keys (fullUrl, id). Escaped or
@@ -170,10 +177,8 @@ struct FastSlotScan {
             throw r.typeError("string")
         }
         let (start, end, escaped) = try r.scanString()
-        let bytes = UnsafeBufferPointer(start: r.base + start, count: end - start)
         if escaped || !Self.isASCII(r.base + start, end - start) { throw NotFastPath() }
-        return ASCIIValue(string: String(decoding: bytes, as: UTF8.self), hash: byteHash(r.base + start, end - start, seed: seed),
-                          start: start, end: end)
+        return ASCIIValue(hash: byteHash(r.base + start, end - start, seed: seed), start: start, end: end)
     }
 
     /// Whether the `n` bytes at `p` are all ASCII (8 at a time).
@@ -199,7 +204,7 @@ struct FastSlotScan {
         let n = id.count
         guard n > 0, url.count >= n + 5, memcmp(r.base + url.upperBound - n, r.base + id.lowerBound, n) == 0,
               memcmp(r.base + url.upperBound - n - 5, "Slot/", 5) == 0 else { return false }
-        for i in id where r.base[i] == UInt8(ascii: "/") { return false }
+        if memchr(r.base + id.lowerBound, Int32(UInt8(ascii: "/")), n) != nil { return false }
         let typeStart = url.upperBound - n - 5
         return typeStart == url.lowerBound || r.base[typeStart - 1] == UInt8(ascii: "/")
     }
@@ -276,15 +281,12 @@ struct FastSlotScan {
         guard try r.peek() == UInt8(ascii: "\"") else { return try r.readInstant() }
         let at = r.pos
         let (start, end, escaped) = try r.scanString()
-        guard !escaped, let key = ShortValueCache<FHIRInstant>.key(r, start, end - start) else {
-            r.pos = at
-            return try r.readInstant()
-        }
-        if let known = instantCache.lookup(key) { return known }
+        let hash = byteHash(r.base + start, end - start, seed: 3)
+        if !escaped, let known = instantMemo.lookup(r, start, end - start, hash: hash) { return known }
         let after = r.pos
         r.pos = at
         guard let instant = try r.readInstant() else { return nil }
-        instantCache.insert(instant, for: key)
+        if !escaped { instantMemo.insert(instant, start: start, length: end - start, hash: hash) }
         r.pos = after
         return instant
     }

@@ -32,6 +32,9 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Nombre de praticiens de la France synthétique de démonstration.")
     var practitioners = 20_000
 
+    @Option(name: .customLong("sandbox-port"), help: "Premier port des éditeurs bac à sable (7 ports consécutifs).")
+    var sandboxPort = 9_101
+
     func run() async throws {
         let directory = URL(fileURLWithPath: dataDirectory)
         if reset, FileManager.default.fileExists(atPath: directory.path) {
@@ -55,10 +58,16 @@ struct Demo: AsyncParsableCommand {
         }
         let logger = bootstrapLogging(configuration)
         let pkiDirectory = directory.appendingPathComponent("pki").path
-        try await runPlatform(configuration: configuration, logger: logger) { app in
+        // Directory first (the sandbox vendors' agendas come from it), then the vendors, then the platform.
+        let sandboxes = try await DemoSandboxes.prepare(
+            configuration: configuration, practitioners: practitioners, firstPort: sandboxPort, logger: logger)
+        try await runPlatform(configuration: configuration, logger: logger,
+                              extraServices: try sandboxes.map { try $0.editor.application() }) { app in
             let http = await app.ports.httpPort()
             let fhir = configuration.fhirEnabled ? await app.ports.fhirPort() : 0
-            await DemoSeed.seedIfNeeded(app: app, practitioners: practitioners, logger: logger)
+            try? await app.directory.refreshIfNeeded()
+            let vendorLines = sandboxes.map { "    \($0.editor.configuration.name) (\($0.personality)) : \($0.editor.fhirBaseURL)" }
+                .joined(separator: "\n")
             print("""
 
                 ┌──────────────────────────────────────────────────────────────────────┐
@@ -68,36 +77,13 @@ struct Demo: AsyncParsableCommand {
                   FHIR (HTTPS)   : https://127.0.0.1:\(fhir)/metadata
                   Données        : \(directory.path) (réutilisées ; --reset pour repartir de zéro)
                   PKI de dév.    : \(pkiDirectory)/ca/chain.pem
+                  Éditeurs bac à sable (FHIR mTLS) :
+                \(vendorLines)
                   Arrêt          : Ctrl-C
                 └──────────────────────────────────────────────────────────────────────┘
 
                 """)
             fflush(nil)
-        }
-    }
-}
-
-/// Seeds the demo data once per data directory.
-enum DemoSeed {
-    static func seedIfNeeded(app: PlatformApp, practitioners: Int, logger: Logger) async {
-        // Wait for the migrations applied by the database service.
-        while !app.readiness.migrated {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        let settings = PlatformSettings(app.database)
-        do {
-            if let seeded = try await settings.get("demo.seeded_at") {
-                logger.info("demo data reused", metadata: ["seeded_at": "\(seeded)"])
-                return
-            }
-            let france = try SyntheticFrance.bundled(.init(practitioners: practitioners, seed: 42))
-            let report = try await DirectorySeeder.seed(france, into: app.database)
-            try await app.directory.refreshIfNeeded()
-            try await AuditLog(app.database).record(AuditEntry(actor: "system", action: "demo.seed", detail: "\(report)"))
-            try await settings.set("demo.seeded_at", ISO8601DateFormatter().string(from: Date()))
-            logger.info("demo data seeded", metadata: ["directory": "\(report)"])
-        } catch {
-            logger.error("demo seeding failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -39,8 +39,46 @@ func openMigratedDatabase(_ options: ConfigOptions) async throws -> (any Databas
 /// `sas import`: loads national directory extractions.
 struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Importe l'offre de soins : extraction RPPS (PS_LibreAcces).",
-        subcommands: [RPPS.self])
+        abstract: "Importe l'offre de soins : extraction RPPS (PS_LibreAcces), FINESS (etalab), fichier d'enrichissement SAS.",
+        subcommands: [RPPS.self, FINESS.self, Enrichment.self])
+
+    struct FINESS: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "finess",
+            abstract: "Importe l'extraction FINESS etalab (séparateur ;, Latin-1, Lambert-93 et projections d'outre-mer) : CPTS, MSP et centres de santé.")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Fichier etalab-cs1100507-stock-….csv") var file: String
+        func run() async throws {
+            let (database, _) = try await openMigratedDatabase(options)
+            do {
+                print(try await StructureImporters(database: database).importFINESS(at: URL(fileURLWithPath: file)))
+                try await database.close()
+            } catch {
+                try? await database.close()
+                FileHandle.standardError.write(Data("sas: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Enrichment: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "enrichment",
+            abstract: "Importe le fichier d'enrichissement SAS (JSON) : participation, structures, liens praticien ↔ éditeur.")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Fichier JSON.") var file: String
+        func run() async throws {
+            let (database, _) = try await openMigratedDatabase(options)
+            do {
+                print(try await StructureImporters(database: database).importEnrichment(at: URL(fileURLWithPath: file)))
+                try await database.close()
+            } catch {
+                try? await database.close()
+                FileHandle.standardError.write(Data("sas: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
 
     struct RPPS: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
