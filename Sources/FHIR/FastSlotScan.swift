@@ -84,6 +84,7 @@ struct FastSlotScan {
                     var built: [FastSlot] = []
                     swap(&built, &slots)
                     defer { swap(&built, &slots) }
+                    if built.isEmpty { built.reserveCapacity(r.count / 1024 + 16) } // ~1 KB per Slot entry
                     built.append(FastSlot(entry: index))
                     try readSlot(&r, into: &built[built.count - 1])
                 case nil: try r.skipValue()

@@ -58,6 +58,9 @@ public final class SandboxEditor: Sendable {
     let logger: Logger
     /// Requests served per path, for tests.
     let counters = NIOLockedValueBox<[String: Int]>([:])
+    /// Identical searches within two seconds get the same bytes (a vendor may cache; benchmarks then measure the
+    /// platform, not the sandbox's JSON encoding). Cleared by every booking.
+    let memo = NIOLockedValueBox<[String: (at: ContinuousClock.Instant, faults: SandboxFaults, data: Data)]>([:])
 
     public init(configuration: SandboxEditorConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -88,7 +91,24 @@ public final class SandboxEditor: Sendable {
     public func requestCount(_ path: String) -> Int { counters.withLockedValue { $0[path] ?? 0 } }
 
     /// Marks a slot as booked (it disappears from searches).
-    public func book(slotID: String) { bookedSlots.withLockedValue { _ = $0.insert(slotID) } }
+    public func book(slotID: String) {
+        bookedSlots.withLockedValue { _ = $0.insert(slotID) }
+        memo.withLockedValue { $0.removeAll() }
+    }
+
+    func memoisedAnswer(for query: String, faults: SandboxFaults) -> Data? {
+        memo.withLockedValue { memo in
+            guard let entry = memo[query], entry.faults == faults, ContinuousClock.now - entry.at < .seconds(2) else { return nil }
+            return entry.data
+        }
+    }
+
+    func memoise(_ data: Data, for query: String, faults: SandboxFaults) {
+        memo.withLockedValue { memo in
+            if memo.count > 256 { memo.removeAll() }
+            memo[query] = (ContinuousClock.now, faults, data)
+        }
+    }
 
     /// The server, as a service to run in a ServiceGroup.
     public func application() throws -> some ApplicationProtocol {

@@ -73,8 +73,14 @@ struct SandboxFHIRRoutes {
     func faultyAnswer(_ request: Request, _ context: SandboxRequestContext,
                       _ answer: (SandboxSearch.Query, String, SandboxFaults) throws -> FHIRBundle) async throws -> Response {
         let faults = editor.faults
+        let started = ContinuousClock.now
         let delay = faults.latencyMs + (faults.latencyJitterMs > 0 ? Int.random(in: 0...faults.latencyJitterMs) : 0)
-        if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
+        // The configured latency is the vendor's total response time: the answer is prepared first, then the
+        // vendor waits for what is left, so that a "20 ms" vendor answers in 20 ms, not 20 ms plus its encoding.
+        func waitForLatency() async throws {
+            let remaining = Duration.milliseconds(delay) - (ContinuousClock.now - started)
+            if remaining > .zero { try await Task.sleep(for: remaining) }
+        }
         if faults.hang {
             // Hold the request until the client gives up (or the server stops).
             try await Task.sleep(for: .seconds(3600))
@@ -88,6 +94,7 @@ struct SandboxFHIRRoutes {
             throw HTTPError(.internalServerError)
         }
         if let status = faults.errorStatus, Double.random(in: 0..<1) < faults.errorRate {
+            try await waitForLatency()
             var response = Self.outcome(.issue(status == 503 ? .transient : .exception,
                                                french: "Erreur simulée par l'éditeur bac à sable (\(status))."), status: status)
             if let retry = faults.retryAfterSeconds { response.headers[.retryAfter] = String(retry) }
@@ -95,11 +102,18 @@ struct SandboxFHIRRoutes {
         }
         let query = request.uri.queryParameters.map { (name: String($0.key), value: String($0.value)) }
         let selfLink = editor.origin + request.uri.description
-        let bundle: FHIRBundle
-        do { bundle = try answer(query, selfLink, faults) } catch let error as SandboxSearch.BadRequest {
-            return Self.outcome(.issue(.invalid, french: error.text), status: 400)
+        var data: Data
+        if let memo = editor.memoisedAnswer(for: request.uri.description, faults: faults) {
+            data = memo
+        } else {
+            let bundle: FHIRBundle
+            do { bundle = try answer(query, selfLink, faults) } catch let error as SandboxSearch.BadRequest {
+                try await waitForLatency()
+                return Self.outcome(.issue(.invalid, french: error.text), status: 400)
+            }
+            data = try FHIRJSON.encode(Self.distort(bundle, faults))
+            editor.memoise(data, for: request.uri.description, faults: faults)
         }
-        var data = try FHIRJSON.encode(Self.distort(bundle, faults))
         if faults.utcInstants {
             data = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: ".000+00:00\"", with: "Z\"").utf8)
         }
@@ -109,6 +123,7 @@ struct SandboxFHIRRoutes {
             let padding = ",\"_padding\":\"" + String(repeating: "x", count: megabytes * 1_048_576) + "\"}"
             data = data.dropLast() + Data(padding.utf8)
         }
+        try await waitForLatency()
         return Response(status: .ok, headers: [.contentType: "application/fhir+json; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
