@@ -99,6 +99,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             resources: [.copy("Templates")],
             swiftSettings: swiftSettings
@@ -134,6 +135,7 @@ let package = Package(
             dependencies: [
                 "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

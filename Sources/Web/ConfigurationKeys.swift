@@ -60,6 +60,12 @@ extension ConfigurationKey {
               validate: integer(100...7000)),
         .init(name: "aggregator.cache_seconds", defaultValue: "30",
               help: "Lifetime of a vendor's answer per practitioner and window; 0 disables the cache.", validate: integer(0...600)),
+        .init(name: "editors.registry_file", defaultValue: nil,
+              help: "JSON file of vendors (same fields as the admin API) applied to the registry at start: declarative onboarding; later changes through the API or `sas editors` are kept until the file changes the same vendor again.",
+              validate: nonEmpty),
+        .init(name: "admin.api_token_sha256", defaultValue: nil,
+              help: "Hex SHA-256 of the operator bearer token that opens `/api/v1/admin/*` (closed when unset).",
+              validate: sha256Hex),
         .init(name: "pki.dev_directory", defaultValue: "sas-data/pki",
               help: "Where the dev PKI lives when certificates are not configured (never used in production).",
               validate: nonEmpty),
@@ -124,6 +130,14 @@ extension ConfigurationKey {
             throw ConfigurationValueError("une valeur non vide est attendue")
         }
         return value
+    }
+
+    static let sha256Hex: @Sendable (String) throws -> String = { value throws in
+        let v = value.lowercased()
+        guard v.count == 64, v.allSatisfy({ $0.isHexDigit }) else {
+            throw ConfigurationValueError("64 caractères hexadécimaux (SHA-256 du jeton) sont attendus, jamais le jeton lui-même")
+        }
+        return v
     }
 
     static let databaseURL: @Sendable (String) throws -> String = { value throws in

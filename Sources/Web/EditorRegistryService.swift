@@ -16,9 +16,11 @@ public struct EditorRegistryService: Service {
     let readiness: Readiness
     let period: Duration
     let logger: Logger
+    let registryFile: String?
 
     public init(store: EditorStore, aggregator: SlotAggregator?, allowList: ClientAllowList, configuredClients: [ClientRule],
-                readiness: Readiness, period: Duration = .seconds(5), logger: Logger) {
+                readiness: Readiness, period: Duration = .seconds(5), registryFile: String? = nil, logger: Logger) {
+        self.registryFile = registryFile
         self.store = store
         self.aggregator = aggregator
         self.allowList = allowList
@@ -40,8 +42,13 @@ public struct EditorRegistryService: Service {
     }
 
     public func run() async throws {
+        var fileApplied = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if readiness.migrated {
+                if !fileApplied, let path = registryFile {
+                    await EditorRegistryFile.apply(path: path, store: store, logger: logger)
+                }
+                fileApplied = true
                 do { try await refresh() } catch {
                     logger.warning("editor registry refresh failed", metadata: ["error": "\(error)"])
                 }

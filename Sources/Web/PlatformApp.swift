@@ -114,8 +114,19 @@ public struct PlatformApp: Sendable {
                 "readiness": readiness.migrated ? "prête" : "démarrage en cours",
             ], context: context)
         }
+        let registryService = editorRegistryService
+        AdminEditorRoutes(store: EditorStore(database: database), aggregator: aggregator,
+                          tokenSHA256: configuration.adminTokenSHA256,
+                          onChange: { try? await registryService.refresh() }).register(on: router)
         extraRoutes?(router)
         return router
+    }
+
+    /// Applies the editor registry to this node (aggregator and FHIR allow-list).
+    public var editorRegistryService: EditorRegistryService {
+        EditorRegistryService(store: EditorStore(database: database), aggregator: aggregator, allowList: fhirAllowList,
+                              configuredClients: configuration.fhirAllowedClients, readiness: readiness,
+                              registryFile: configuration.editorsRegistryFile, logger: logger)
     }
 
     /// The router of the FHIR listener.
@@ -179,8 +190,7 @@ public struct PlatformApp: Sendable {
         var services: [any Service] = [
             DatabaseService(database: database, readiness: readiness, logger: logger),
             DirectoryRefreshService(loader: directory, readiness: readiness, logger: logger),
-            EditorRegistryService(store: EditorStore(database: database), aggregator: aggregator, allowList: fhirAllowList,
-                                  configuredClients: configuration.fhirAllowedClients, readiness: readiness, logger: logger),
+            editorRegistryService,
         ]
         let ports = self.ports
         if configuration.fhirEnabled, let fhirTLS {

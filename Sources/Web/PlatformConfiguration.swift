@@ -72,6 +72,8 @@ public struct PlatformConfiguration: Sendable {
     public var aggregatorDeadlineMilliseconds: Int
     public var aggregatorCacheSeconds: Int
     public var devPKIDirectory: String
+    public var adminTokenSHA256: String?
+    public var editorsRegistryFile: String?
     public var databaseURL: String
     public var databaseMaxConnections: Int
     public var logLevel: String
@@ -152,6 +154,8 @@ public struct PlatformConfiguration: Sendable {
         aggregatorDeadlineMilliseconds = Int(values["aggregator.deadline_ms"]!)!
         aggregatorCacheSeconds = Int(values["aggregator.cache_seconds"]!)!
         devPKIDirectory = values["pki.dev_directory"]!
+        adminTokenSHA256 = values["admin.api_token_sha256"]
+        editorsRegistryFile = values["editors.registry_file"]
         databaseURL = values["database.url"]!
         databaseMaxConnections = Int(values["database.max_connections"]!)!
         logLevel = values["log.level"]!

@@ -44,6 +44,8 @@ struct ConfigCommand: AsyncParsableCommand {
         case "aggregator.deadline_ms": return String(c.aggregatorDeadlineMilliseconds)
         case "aggregator.cache_seconds": return String(c.aggregatorCacheSeconds)
         case "pki.dev_directory": return c.devPKIDirectory
+        case "editors.registry_file": return c.editorsRegistryFile ?? "—"
+        case "admin.api_token_sha256": return c.adminTokenSHA256 == nil ? "—" : "(configuré)"
         case "database.url": return redact(c.databaseURL)
         case "database.max_connections": return String(c.databaseMaxConnections)
         case "log.level": return c.logLevel

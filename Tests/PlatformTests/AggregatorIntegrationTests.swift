@@ -5,7 +5,9 @@ import Logging
 import SASDomain
 import Sandbox
 import TLS
+import Storage
 import Testing
+import Web
 
 /// The aggregator against real sandbox vendors on loopback, over mutual TLS.
 @Suite("Aggregator against sandbox vendors (mTLS)", .serialized)
@@ -50,15 +52,17 @@ struct AggregatorIntegrationTests {
         try await fleet.stop()
     }
 
-    @Test("a hung, a failing, a resetting, an oversized and an invalid vendor: the healthy slots arrive within the deadline, each failure reported")
+    @Test("a hung, a failing, a resetting (after and during the TLS handshake), an oversized and an invalid vendor: the healthy slots arrive within the deadline, each failure reported")
     func survivesFaultyVendors() async throws {
         let roster = SandboxRoster(practitioners: SandboxFleet.practitioners(12, seed: 9))
         let fleet = try await SandboxFleet.start([
             ("sain", "instant", roster), ("bloque", "hang", roster), ("panne", "error500", roster),
             ("coupure", "reset", roster), ("enorme", "oversized", roster), ("casse", "invalid-json", roster),
         ])
+        let resetter = try await HandshakeResetter()
         let transport = HTTPEditorTransport(identity: fleet.platformIdentity, logger: Self.logger)
-        let aggregator = SlotAggregator(editors: fleet.registry(), transport: transport)
+        let registry = fleet.registry() + [Editor(id: "poignee", name: "Poignée", baseURL: "https://127.0.0.1:\(resetter.port)/fhir", flows: [.r01])]
+        let aggregator = SlotAggregator(editors: registry, transport: transport)
         let deadline = Duration.milliseconds(1500)
         let started = ContinuousClock.now
         let result = await aggregator.collect(AggregationRequest(
@@ -76,6 +80,9 @@ struct AggregatorIntegrationTests {
             #expect(message?.contains("Erreur simulée") == true, "the OperationOutcome text is reported")
         } else { Issue.record("error vendor: \(String(describing: result.report("panne")?.status))") }
         #expect(result.report("coupure")?.status.kind == .connectionFailed)
+        let handshake = result.report("poignee")?.status.kind
+        #expect(handshake == .connectionFailed || handshake == .tlsError, "a reset during the TLS handshake is reported, not hidden")
+        await resetter.stop()
         #expect(result.report("enorme")?.status.kind == .responseTooLarge)
         #expect(result.report("casse")?.status.kind == .invalidBundle)
         await transport.shutdown()
@@ -124,5 +131,36 @@ struct AggregatorIntegrationTests {
         #expect(aggregator.circuitState(editorID: "panne") == .closed)
         await transport.shutdown()
         try await fleet.stop()
+    }
+}
+
+@Suite("Learned practitioner ↔ vendor links", .serialized)
+struct LearnedLinksTests {
+    @Test("an unknown practitioner is asked to every vendor; the vendor that answers is learned and asked alone next time",
+          arguments: TestDatabases.engines)
+    func learnsLinks(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let mine = SandboxFleet.practitioners(3, seed: 21)
+            let fleet = try await SandboxFleet.start([
+                ("detient", "instant", SandboxRoster(practitioners: mine)),
+                ("autre", "instant", SandboxRoster(practitioners: SandboxFleet.practitioners(3, seed: 22))),
+            ])
+            let transport = HTTPEditorTransport(identity: fleet.platformIdentity, logger: AggregatorIntegrationTests.logger)
+            var configuration = AggregatorConfiguration()
+            configuration.cacheTTL = .zero
+            let aggregator = SlotAggregator(editors: fleet.registry(), transport: transport, configuration: configuration)
+            for editor in fleet.registry() { try await EditorStore(database: db).add(editor, actor: "test") }
+            let search = PlatformSlotSearch(aggregator: aggregator, database: db, logger: AggregatorIntegrationTests.logger)
+            let ids = mine.map(\.idnps)
+            for await _ in try await search.search(practitioners: ids, window: AggregatorIntegrationTests.window(), deadline: .seconds(3)) {}
+            #expect(fleet["detient"].requestCount("Slot") == 1 && fleet["autre"].requestCount("Slot") == 1)
+            let learned = try await EditorLinks(database: db).editors(for: ids.map(\.value))
+            #expect(ids.allSatisfy { learned[$0.value] == ["detient"] })
+            for await _ in try await search.search(practitioners: ids, window: AggregatorIntegrationTests.window(), deadline: .seconds(3)) {}
+            #expect(fleet["detient"].requestCount("Slot") == 2)
+            #expect(fleet["autre"].requestCount("Slot") == 1, "the other vendor is no longer asked")
+            await transport.shutdown()
+            try await fleet.stop()
+        }
     }
 }

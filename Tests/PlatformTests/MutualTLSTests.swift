@@ -1,3 +1,4 @@
+import Aggregator
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
@@ -102,12 +103,22 @@ struct MutualTLSTests {
         try await platform.stop()
     }
 
-    @Test("a vendor removed from the allow-list is refused on its next request")
-    func allowListUpdate() async throws {
+    @Test("a registered vendor is accepted; suspended in the registry, it is refused on its next request")
+    func allowListFollowsTheRegistry() async throws {
         let pki = try Self.makePKI()
-        let platform = try await Self.start(pki)
+        // Only editeur-b comes from configuration; editeur-a is accepted because it is a registered INT_R03 vendor.
+        let platform = try await RunningPlatform.start(settings: [
+            "fhir.tls.certificate": pki.certificatePath("platform"), "fhir.tls.key": pki.keyPath("platform"),
+            "fhir.tls.client_ca": pki.caChainPath, "fhir.tls.crl": pki.crlPath,
+            "fhir.tls.allowed_clients": "CN=editeur-b.test/OU=EDITEUR B/PARTY=editeur-b",
+        ], fhirRoutes: { router in router.get("/whoami") { _, context in context.clientParty ?? "personne" } })
+        let store = EditorStore(database: platform.app.database)
+        try await store.add(Editor(id: "editeur-a", name: "Éditeur A", baseURL: "https://127.0.0.1:1/fhir", flows: [.r01, .r03],
+                                   inboundCommonName: "editeur-a.test", inboundOrganizationalUnit: "EDITEUR A"), actor: "test")
+        try await platform.app.editorRegistryService.refresh()
         #expect(try await !Self.isRefused(platform, pki: pki, identity: "editor-a"))
-        platform.app.fhirAllowList.replace(with: [])
+        try await store.setEnabled("editeur-a", false, actor: "test")
+        try await platform.app.editorRegistryService.refresh()
         #expect(try await Self.isRefused(platform, pki: pki, identity: "editor-a"))
         try await platform.stop()
     }

@@ -4,6 +4,8 @@ import Foundation
 import Logging
 import SASDomain
 import Sandbox
+import NIOCore
+import NIOPosix
 import ServiceLifecycle
 import TLS
 
@@ -83,4 +85,27 @@ final class SandboxFleet: Sendable {
         _ = try? await runner.value
         try? FileManager.default.removeItem(at: pki.directory)
     }
+}
+
+/// A TCP listener that resets every connection as soon as it is accepted: the client's TLS handshake is cut by a
+/// reset, as with a vendor whose TLS terminator crashes.
+final class HandshakeResetter: Sendable {
+    let channel: any Channel
+    var port: Int { channel.localAddress?.port ?? 0 }
+
+    init() async throws {
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { child in
+                child.eventLoop.makeCompletedFuture {
+                    if let socket = child as? any SocketOptionProvider {
+                        _ = socket.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                    }
+                    child.close(promise: nil)
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    func stop() async { try? await channel.close() }
 }

@@ -1,0 +1,156 @@
+import Aggregator
+import Crypto
+import Foundation
+import Hummingbird
+import Storage
+
+/// The editor registry's JSON API (`/api/v1/admin/editors`), for automation. Until accounts and roles exist, it is
+/// guarded by an operator bearer token whose SHA-256 is configured (`admin.api_token_sha256`); without one, the API
+/// is closed. Every change is audited with the actor "api-token".
+struct AdminEditorRoutes {
+    let store: EditorStore
+    let aggregator: SlotAggregator
+    let tokenSHA256: String?
+    let onChange: @Sendable () async -> Void
+
+    /// The body accepted by POST and PUT.
+    struct EditorBody: Codable {
+        var id: String?
+        var name: String
+        var environment: Editor.Environment?
+        var baseURL: String
+        var flows: [String]
+        var clientCertificatePath: String?
+        var clientKeyPath: String?
+        var serverCAPath: String?
+        var inboundCommonName: String?
+        var inboundOrganizationalUnit: String?
+        var timeoutMilliseconds: Int?
+        var enabled: Bool?
+    }
+
+    func register(on router: Router<AppRequestContext>) {
+        let group = router.group("api/v1/admin/editors").add(middleware: BearerTokenMiddleware(tokenSHA256: tokenSHA256))
+        group.get { _, _ in
+            try Self.json(.ok, try await store.all())
+        }
+        group.get("{id}") { _, context in
+            try Self.json(.ok, try await find(try context.parameters.require("id")))
+        }
+        group.get("{id}/health") { _, context in
+            let id = try context.parameters.require("id")
+            _ = try await find(id)
+            let health = aggregator.health(editorID: id)
+            return try Self.json(.ok, [
+                "editor": id, "circuit": health.circuitState.rawValue,
+                "requests": String(health.sampleCount),
+                "latency_p50_ms": health.latencyP50.map { String(Int($0 / .milliseconds(1))) } ?? "—",
+                "latency_p95_ms": health.latencyP95.map { String(Int($0 / .milliseconds(1))) } ?? "—",
+                "share_under_1s": health.shareUnderOneSecond.map { String(format: "%.3f", $0) } ?? "—",
+                "share_under_7s": health.shareUnderSevenSeconds.map { String(format: "%.3f", $0) } ?? "—",
+            ])
+        }
+        group.post { request, _ in
+            let editor = try await Self.decode(request, id: nil)
+            try await guarded { try await store.add(editor, actor: "api-token") }
+            await onChange()
+            return try Self.json(.created, try await store.get(editor.id))
+        }
+        group.put("{id}") { request, context in
+            let id = try context.parameters.require("id")
+            var editor = try await Self.decode(request, id: id)
+            editor.createdAt = try await find(id).createdAt
+            try await guarded { try await store.update(editor, actor: "api-token") }
+            await onChange()
+            return try Self.json(.ok, try await store.get(id))
+        }
+        for (action, enabled) in [("enable", true), ("disable", false)] {
+            group.post("{id}/\(action)") { _, context in
+                let id = try context.parameters.require("id")
+                try await guarded { try await store.setEnabled(id, enabled, actor: "api-token") }
+                await onChange()
+                return try Self.json(.ok, try await store.get(id))
+            }
+        }
+        group.delete("{id}") { _, context in
+            try await guarded { try await store.remove(try context.parameters.require("id"), actor: "api-token") }
+            await onChange()
+            return Response(status: .noContent)
+        }
+    }
+
+    func find(_ id: String) async throws -> Editor {
+        do { return try await store.get(id) } catch EditorStore.RegistryError.notFound {
+            throw AppError(.notFound, code: "editor_not_found", message: "Éditeur « \(id) » introuvable.")
+        }
+    }
+
+    /// Maps registry errors to HTTP statuses with French messages.
+    func guarded(_ body: () async throws -> Void) async throws {
+        do { try await body() } catch let error as EditorStore.InvalidEditor {
+            throw AppError(.unprocessableContent, code: "invalid_editor", message: error.description)
+        } catch EditorStore.RegistryError.notFound(let id) {
+            throw AppError(.notFound, code: "editor_not_found", message: "Éditeur « \(id) » introuvable.")
+        } catch EditorStore.RegistryError.alreadyExists(let id) {
+            throw AppError(.conflict, code: "editor_exists", message: "L'éditeur « \(id) » existe déjà.")
+        }
+    }
+
+    static func decode(_ request: Request, id: String?) async throws -> Editor {
+        let data = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
+        guard let body = try? JSONDecoder().decode(EditorBody.self, from: data) else {
+            throw AppError(.badRequest, code: "invalid_json",
+                           message: "Corps JSON invalide : name, baseURL et flows sont obligatoires (id aussi à la création).")
+        }
+        return try editor(from: body, id: id)
+    }
+
+    /// The registry value of a JSON body (also used for `editors.registry_file`).
+    static func editor(from body: EditorBody, id: String?) throws -> Editor {
+        guard let editorID = id ?? body.id else {
+            throw AppError(.badRequest, code: "missing_id", message: "L'identifiant (id) de l'éditeur est obligatoire.")
+        }
+        var flows = Set<Editor.Flow>()
+        for raw in body.flows {
+            guard let flow = Editor.Flow(rawValue: raw.lowercased()) else {
+                throw AppError(.unprocessableContent, code: "invalid_editor", message: "Flux inconnu « \(raw) » : r01, r04, sos, r02 ou r03.")
+            }
+            flows.insert(flow)
+        }
+        return Editor(id: editorID, name: body.name, environment: body.environment ?? .production, baseURL: body.baseURL,
+                      flows: flows, clientCertificatePath: body.clientCertificatePath, clientKeyPath: body.clientKeyPath,
+                      serverCAPath: body.serverCAPath, inboundCommonName: body.inboundCommonName,
+                      inboundOrganizationalUnit: body.inboundOrganizationalUnit,
+                      timeoutMilliseconds: body.timeoutMilliseconds, enabled: body.enabled ?? true)
+    }
+
+    static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+/// Requires `Authorization: Bearer <token>` whose SHA-256 matches the configured one (compared in constant time).
+struct BearerTokenMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let tokenSHA256: String?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let expected = tokenSHA256 else {
+            throw AppError(.forbidden, code: "admin_api_disabled",
+                           message: "L'API d'administration est désactivée sur ce nœud (admin.api_token_sha256 non configuré).")
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw AppError(.unauthorized, code: "unauthenticated", message: "Jeton d'administration requis (Authorization: Bearer …).")
+        }
+        let digest = SHA256.hash(data: Data(header.dropFirst("Bearer ".count).utf8)).map { String(format: "%02x", $0) }.joined()
+        guard digest.utf8.count == expected.utf8.count,
+              zip(digest.utf8, expected.lowercased().utf8).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0 else {
+            throw AppError(.unauthorized, code: "unauthenticated", message: "Jeton d'administration invalide.")
+        }
+        return try await next(request, context)
+    }
+}
