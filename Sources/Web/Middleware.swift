@@ -75,11 +75,11 @@ public struct HTTPMetricsMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let method = request.method.rawValue
         registry.makeCounter(
-            name: "sas_http_requests_total",
+            descriptor: MetricNames.httpRequests,
             labels: [("listener", listener), ("method", method), ("route", route), ("status", String(status))]
         ).increment()
         registry.makeDurationHistogram(
-            name: "sas_http_request_duration_seconds",
+            descriptor: MetricNames.httpDuration,
             labels: [("listener", listener), ("method", method), ("route", route)],
             buckets: Self.buckets
         ).record(ContinuousClock.now - start)

@@ -17,36 +17,36 @@ public struct PrometheusAggregatorMetrics: AggregatorMetrics {
     public init(registry: PrometheusCollectorRegistry) { self.registry = registry }
 
     public func requestCompleted(editorID: String, flow: SlotFlow, outcome: EditorStatus.Kind, latency: Duration, sla: SLABucket?) {
-        registry.makeCounter(name: "sas_editor_requests_total",
+        registry.makeCounter(descriptor: MetricNames.editorRequests,
                              labels: [("editor", editorID), ("flow", flow.rawValue), ("status", outcome.rawValue)]).increment()
-        registry.makeDurationHistogram(name: "sas_editor_request_duration_seconds",
+        registry.makeDurationHistogram(descriptor: MetricNames.editorDuration,
                                        labels: [("editor", editorID), ("flow", flow.rawValue)],
                                        buckets: Self.latencyBuckets).record(latency)
         if outcome == .timeout {
-            registry.makeCounter(name: "sas_editor_timeouts_total", labels: [("editor", editorID)]).increment()
+            registry.makeCounter(descriptor: MetricNames.editorTimeouts, labels: [("editor", editorID)]).increment()
         }
         if let sla {
-            registry.makeCounter(name: "sas_editor_sla_answers_total", labels: [("editor", editorID), ("bucket", sla.rawValue)]).increment()
+            registry.makeCounter(descriptor: MetricNames.editorSLA, labels: [("editor", editorID), ("bucket", sla.rawValue)]).increment()
         }
     }
 
     public func circuitStateChanged(editorID: String, to state: CircuitState) {
         for candidate in [CircuitState.closed, .open, .halfOpen] {
-            registry.makeGauge(name: "sas_editor_circuit_state", labels: [("editor", editorID), ("state", candidate.rawValue)])
+            registry.makeGauge(descriptor: MetricNames.editorCircuit, labels: [("editor", editorID), ("state", candidate.rawValue)])
                 .set(to: candidate == state ? 1.0 : 0.0)
         }
     }
 
     public func cacheLookups(editorID: String, hits: Int, misses: Int, shared: Int) {
-        if hits > 0 { registry.makeCounter(name: "sas_aggregator_cache_total", labels: [("editor", editorID), ("result", "hit")]).increment(by: Int64(hits)) }
-        if misses > 0 { registry.makeCounter(name: "sas_aggregator_cache_total", labels: [("editor", editorID), ("result", "miss")]).increment(by: Int64(misses)) }
-        if shared > 0 { registry.makeCounter(name: "sas_aggregator_cache_total", labels: [("editor", editorID), ("result", "shared")]).increment(by: Int64(shared)) }
+        if hits > 0 { registry.makeCounter(descriptor: MetricNames.cache, labels: [("editor", editorID), ("result", "hit")]).increment(by: Int64(hits)) }
+        if misses > 0 { registry.makeCounter(descriptor: MetricNames.cache, labels: [("editor", editorID), ("result", "miss")]).increment(by: Int64(misses)) }
+        if shared > 0 { registry.makeCounter(descriptor: MetricNames.cache, labels: [("editor", editorID), ("result", "shared")]).increment(by: Int64(shared)) }
     }
 
     public func searchCompleted(elapsed: Duration, deadlineReached: Bool, slotCount: Int, cpuTime: Duration) {
-        registry.makeDurationHistogram(name: "sas_aggregator_search_duration_seconds", labels: [("deadline_reached", String(deadlineReached))],
+        registry.makeDurationHistogram(descriptor: MetricNames.searchDuration, labels: [("deadline_reached", String(deadlineReached))],
                                        buckets: Self.latencyBuckets).record(elapsed)
-        registry.makeDurationHistogram(name: "sas_aggregator_search_cpu_seconds", labels: [],
+        registry.makeDurationHistogram(descriptor: MetricNames.searchCPU, labels: [],
                                        buckets: [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1),
                                                  .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25)]).record(cpuTime)
     }

@@ -65,7 +65,7 @@ struct Demo: AsyncParsableCommand {
                               extraServices: try sandboxes.map { try $0.editor.application() }) { app in
             let http = await app.ports.httpPort()
             let fhir = configuration.fhirEnabled ? await app.ports.fhirPort() : 0
-            try? await app.directory.refreshIfNeeded()
+            _ = try? await app.directory.refreshIfNeeded()
             let vendorLines = sandboxes.map { "    \($0.editor.configuration.name) (\($0.personality)) : \($0.editor.fhirBaseURL)" }
                 .joined(separator: "\n")
             print("""
