@@ -2,6 +2,7 @@ import ArgumentParser
 import Directory
 import Foundation
 import Logging
+import SASDomain
 import Storage
 
 /// A one-line progress bar on standard error, drawn only on a terminal.

@@ -1,3 +1,4 @@
+import SASDomain
 import Foundation
 @testable import FHIR
 import Testing
