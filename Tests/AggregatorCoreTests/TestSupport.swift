@@ -23,7 +23,11 @@ func someSIRETs(_ count: Int) -> [IDNST] {
 }
 
 /// Now … now + 72 h.
-func searchWindow() -> ClosedRange<Date> { Date()...Date().addingTimeInterval(72 * 3600) }
+/// One window for the whole run: cache keys round the window to the minute, so a window taken from the clock at
+/// each search would change keys when a minute boundary falls between two searches of one test.
+let runWindowStart = Date()
+
+func searchWindow() -> ClosedRange<Date> { runWindowStart...runWindowStart.addingTimeInterval(72 * 3600) }
 
 /// A configuration tweaked for a test.
 func configuration(_ change: (inout AggregatorConfiguration) -> Void = { _ in }) -> AggregatorConfiguration {
