@@ -33,7 +33,6 @@ struct DirectoryStoreTests {
             var lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
             lines[10] = String(lines[10].prefix(40))
             var fields = lines[20].components(separatedBy: "|")
-            let brokenID = fields[2]
             fields[2] = "8999"
             lines[20] = fields.joined(separator: "|")
             try lines.joined(separator: "\n").write(to: url, atomically: true, encoding: .utf8)
@@ -49,7 +48,6 @@ struct DirectoryStoreTests {
             #expect(first.created == stored.count)
             #expect(stored.count >= ids.count - 2 && stored.count <= ids.count)
             #expect(first.updated == 0)
-            _ = brokenID
             let counts = try await store.counts()
             let second = try await importer.importFile(at: url)
             #expect(second.created == 0)
