@@ -75,6 +75,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Search",
+            dependencies: [
+                "Directory", "Aggregator", "Storage", "SASDomain",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Sandbox",
             dependencies: [
                 "FHIR", "SASDomain", "TLS",
@@ -89,7 +97,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain",
+                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -107,8 +115,9 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -133,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

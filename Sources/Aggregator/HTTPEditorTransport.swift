@@ -110,12 +110,15 @@ public final class HTTPEditorTransport: EditorTransport {
         // silently by the pool until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        let replaced = clients.withLockedValue { clients -> HTTPClient? in
+        // Two first requests to a vendor may race here: the first client registered wins and the loser is closed
+        // unused (replacing a client that already carries requests would cancel them).
+        let (chosen, discarded) = clients.withLockedValue { clients -> (HTTPClient, HTTPClient?) in
+            if let current = clients[editor.id], current.key == cacheKey { return (current.client, client) }
             let old = clients[editor.id]?.client
             clients[editor.id] = (cacheKey, client)
-            return old
+            return (client, old)
         }
-        if let replaced { Task { try? await replaced.shutdown() } }
-        return client
+        if let discarded { Task { try? await discarded.shutdown() } }
+        return chosen
     }
 }

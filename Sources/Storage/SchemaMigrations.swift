@@ -114,5 +114,36 @@ public enum SchemaMigrations {
             )
             """,
         ]),
+        Migration(4, "SAS agenda slot occurrences and API tokens", [
+            """
+            CREATE TABLE agenda_slots (
+                id TEXT PRIMARY KEY,
+                idnps TEXT NOT NULL REFERENCES dir_practitioners (idnps) ON DELETE CASCADE,
+                site_id BIGINT,
+                start_at BIGINT NOT NULL,
+                end_at BIGINT NOT NULL,
+                consultation_types INTEGER NOT NULL,
+                slot_kinds INTEGER NOT NULL,
+                capacity INTEGER NOT NULL,
+                booked INTEGER NOT NULL DEFAULT 0,
+                cancelled INTEGER NOT NULL DEFAULT 0,
+                version INTEGER NOT NULL DEFAULT 1,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX agenda_slots_practitioner ON agenda_slots (idnps, start_at)",
+            """
+            CREATE TABLE api_tokens (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                scopes TEXT NOT NULL,
+                token_sha256 TEXT NOT NULL UNIQUE,
+                created_at BIGINT NOT NULL,
+                created_by TEXT NOT NULL,
+                last_used_at BIGINT,
+                revoked_at BIGINT
+            )
+            """,
+        ]),
     ]
 }

@@ -7,6 +7,7 @@ import NIOSSL
 import Prometheus
 import ServiceLifecycle
 import Aggregator
+import Search
 import Directory
 import Storage
 import TLS
@@ -62,6 +63,10 @@ public struct PlatformApp: Sendable {
     public let aggregator: SlotAggregator
     /// Its mTLS transport.
     public let transport: HTTPEditorTransport
+    /// API tokens of programmatic clients.
+    public let apiTokens: APITokenStore
+    /// The search engine.
+    public let searchEngine: SearchEngine
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
@@ -83,6 +88,17 @@ public struct PlatformApp: Sendable {
         self.transport = HTTPEditorTransport(identity: Self.platformIdentity(configuration), logger: logger)
         self.aggregator = SlotAggregator(editors: [], transport: transport, configuration: aggregatorConfiguration,
                                          metrics: PrometheusAggregatorMetrics(registry: registry))
+        self.apiTokens = APITokenStore(database: database)
+        let directory = self.directory
+        self.searchEngine = SearchEngine(
+            resolver: QueryResolver(specialties: reference.specialties, geocoder: reference.geocoder),
+            catalog: { directory.catalog }, specialties: reference.specialties,
+            editors: PlatformSlotSearch(aggregator: aggregator, database: database, logger: logger),
+            agenda: StoredAgenda(database: database),
+            reader: DirectoryReader(database: database, specialties: reference.specialties),
+            configuration: SearchConfiguration(deadline: .milliseconds(configuration.aggregatorDeadlineMilliseconds),
+                                               maxCandidates: configuration.searchMaxCandidates),
+            logger: logger)
     }
 
     /// The platform's identity towards vendors: configured, or the generated dev identity (`sas-data/pki`).
@@ -118,6 +134,8 @@ public struct PlatformApp: Sendable {
         AdminEditorRoutes(store: EditorStore(database: database), aggregator: aggregator,
                           tokenSHA256: configuration.adminTokenSHA256,
                           onChange: { try? await registryService.refresh() }).register(on: router)
+        SearchRoutes(engine: searchEngine, tokens: apiTokens, specialties: reference.specialties,
+                     geocoder: reference.geocoder, logger: logger).register(on: router)
         extraRoutes?(router)
         return router
     }
@@ -189,6 +207,7 @@ public struct PlatformApp: Sendable {
     ) throws -> [any Service] {
         var services: [any Service] = [
             DatabaseService(database: database, readiness: readiness, logger: logger),
+            EditorTransportService(transport: transport),
             DirectoryRefreshService(loader: directory, readiness: readiness, logger: logger),
             editorRegistryService,
         ]

@@ -71,6 +71,8 @@ public struct PlatformConfiguration: Sendable {
     public var editorsCAPath: String?
     public var aggregatorDeadlineMilliseconds: Int
     public var aggregatorCacheSeconds: Int
+    /// Practitioners whose slots one search asks for, at most.
+    public var searchMaxCandidates: Int
     public var devPKIDirectory: String
     public var adminTokenSHA256: String?
     public var editorsRegistryFile: String?
@@ -153,6 +155,7 @@ public struct PlatformConfiguration: Sendable {
         editorsCAPath = values["editors.ca"]
         aggregatorDeadlineMilliseconds = Int(values["aggregator.deadline_ms"]!)!
         aggregatorCacheSeconds = Int(values["aggregator.cache_seconds"]!)!
+        searchMaxCandidates = Int(values["search.max_candidates"]!)!
         devPKIDirectory = values["pki.dev_directory"]!
         adminTokenSHA256 = values["admin.api_token_sha256"]
         editorsRegistryFile = values["editors.registry_file"]

@@ -2,12 +2,13 @@ import Aggregator
 import Foundation
 import Logging
 import SASDomain
+import Search
 import Storage
 
 /// The platform's entry to the aggregator: adds what storage knows about which vendor holds which agenda (links
 /// learned from earlier answers and links declared in the directory), runs the search, and records the links the
 /// answers teach, so that the next search asks each practitioner's vendor only.
-public struct PlatformSlotSearch: Sendable {
+public struct PlatformSlotSearch: EditorSlotProvider {
     let aggregator: SlotAggregator
     let database: any Database
     let logger: Logger

@@ -1,3 +1,4 @@
+import Aggregator
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -76,3 +77,17 @@ public struct DatabaseService: Service {
     }
 }
 
+
+/// Closes the vendors' HTTP client pools once the listeners have stopped (started right after the database, so it
+/// stops just before it).
+public struct EditorTransportService: Service {
+    let transport: HTTPEditorTransport
+
+    public init(transport: HTTPEditorTransport) { self.transport = transport }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        let transport = self.transport
+        await Task.detached { await transport.shutdown() }.value
+    }
+}

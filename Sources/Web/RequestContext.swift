@@ -16,6 +16,8 @@ public struct AppRequestContext: RequestContext {
     public var clientParty: String?
     /// On the mTLS listener: the client certificate's subject.
     public var clientIdentity: CertificateIdentity?
+    /// Who is acting (an API token's name, later a user), for logs and the audit trail.
+    public var actor: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

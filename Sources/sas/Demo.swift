@@ -66,6 +66,11 @@ struct Demo: AsyncParsableCommand {
             let http = await app.ports.httpPort()
             let fhir = configuration.fhirEnabled ? await app.ports.fhirPort() : 0
             _ = try? await app.directory.refreshIfNeeded()
+            // A fresh search token on every start (the secret is never stored; older demo tokens are revoked).
+            for old in (try? await app.apiTokens.all()) ?? [] where old.name == "démo" && old.revokedAt == nil {
+                _ = try? await app.apiTokens.revoke(id: old.id, actor: "demo")
+            }
+            let secret = (try? await app.apiTokens.create(name: "démo", scopes: [APIScope.search], actor: "demo"))?.1 ?? "?"
             let vendorLines = sandboxes.map { "    \($0.editor.configuration.name) (\($0.personality)) : \($0.editor.fhirBaseURL)" }
                 .joined(separator: "\n")
             print("""
@@ -77,6 +82,9 @@ struct Demo: AsyncParsableCommand {
                   FHIR (HTTPS)   : https://127.0.0.1:\(fhir)/metadata
                   Données        : \(directory.path) (réutilisées ; --reset pour repartir de zéro)
                   PKI de dév.    : \(pkiDirectory)/ca/chain.pem
+                  Recherche (API, jeton de démonstration) :
+                    curl -H 'Authorization: Bearer \(secret)' \\
+                      'http://127.0.0.1:\(http)/api/v1/search?what=generaliste&where=Lyon'
                   Éditeurs bac à sable (FHIR mTLS) :
                 \(vendorLines)
                   Arrêt          : Ctrl-C

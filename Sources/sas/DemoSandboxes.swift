@@ -27,8 +27,9 @@ enum DemoSandboxes {
     ]
 
     /// Seeds the directory once, issues the vendors' certificates, builds their rosters and registers them.
+    /// `personality` replaces every vendor's own (the search benchmark runs them all `instant`).
     static func prepare(configuration: PlatformConfiguration, practitioners: Int, firstPort: Int,
-                        logger: Logger) async throws -> [Running] {
+                        personality override: String? = nil, logger: Logger) async throws -> [Running] {
         let database = try await openDatabase(url: configuration.databaseURL, maxConnections: 2, logger: logger)
         defer { Task { try? await database.close() } }
         try await Migrator(logger: logger).migrate(database)
@@ -45,7 +46,8 @@ enum DemoSandboxes {
         let store = EditorStore(database: database)
         var running: [Running] = []
         for (offset, vendor) in vendors.enumerated() {
-            let (id, name, personality, flows) = vendor
+            let (id, name, ownPersonality, flows) = vendor
+            let personality = override ?? ownPersonality
             let identity = "sandbox-\(id)"
             if !pki.exists(identities: [identity]) {
                 try pki.issue(identity, with: ca, profile: .serverAndClient, commonName: "\(id).sandbox.localhost",

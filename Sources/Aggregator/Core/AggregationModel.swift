@@ -108,6 +108,25 @@ public struct AggregationSummary: Sendable {
 
     /// Elapsed time in whole milliseconds.
     public var elapsedMilliseconds: Int { Int(elapsed / .milliseconds(1)) }
+
+    /// Creates a summary (other slot providers than the aggregator, e.g. a replay of recorded answers).
+    public init(editors: [EditorStatusReport], slotCount: Int, requestsSent: Int = 0, requestsShared: Int = 0,
+                cacheHits: Int = 0, cacheMisses: Int = 0, elapsed: Duration, firstBatchElapsed: Duration? = nil,
+                deadlineReached: Bool = false, learnedLinks: [String: Set<IDNPS>] = [:], ignoredAssociations: [IDNST] = [],
+                cpuTime: Duration = .zero) {
+        self.editors = editors
+        self.slotCount = slotCount
+        self.requestsSent = requestsSent
+        self.requestsShared = requestsShared
+        self.cacheHits = cacheHits
+        self.cacheMisses = cacheMisses
+        self.elapsed = elapsed
+        self.firstBatchElapsed = firstBatchElapsed
+        self.deadlineReached = deadlineReached
+        self.learnedLinks = learnedLinks
+        self.ignoredAssociations = ignoredAssociations
+        self.cpuTime = cpuTime
+    }
 }
 
 /// Everything a search produced, collected (see ``SlotAggregator/collect(_:)``).

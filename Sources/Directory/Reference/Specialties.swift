@@ -152,7 +152,7 @@ public struct Specialties: Sendable {
     }
 
     /// TRE_G15 profession implied by a TRE_R38 code prefix (SM médecin, SCD dentiste, SI infirmier, SP pharmacien).
-    static func profession(of code: String) -> [String] {
+    public static func profession(of code: String) -> [String] {
         if code.hasPrefix("SCD") { return ["40"] }
         if code.hasPrefix("SM") { return ["10"] }
         if code.hasPrefix("SI") { return ["60"] }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import SASDomain
 import Storage
 
 /// The searchable directory held in memory by each node: the spatial index of practice sites and, for each indexed
@@ -11,8 +12,48 @@ public struct DirectoryCatalog: Sendable {
     public let idnps: [String]
     /// The storage version it was built from.
     public let version: Int
+    /// SAS facts by the `practitionerID` stored in the index (same order as `idnps`).
+    public let practitioners: [CatalogPractitioner]
+    /// Every CPTS, MSP, CDS and SOS Médecins association.
+    public let structures: [Structure]
+
+    /// Creates a catalog.
+    public init(index: SpatialIndex, idnps: [String], version: Int, practitioners: [CatalogPractitioner] = [],
+                structures: [Structure] = []) {
+        self.index = index
+        self.idnps = idnps
+        self.version = version
+        self.practitioners = practitioners.count == idnps.count
+            ? practitioners : idnps.map { _ in CatalogPractitioner(flags: [], structure: nil, vacations: []) }
+        self.structures = structures
+    }
 
     public static let empty = DirectoryCatalog(index: .empty, idnps: [], version: 0)
+
+    /// The practitioner number of an IDNPS (linear: for the occasional lookup, not per hit).
+    public func practitionerNumber(of idnps: String) -> Int? { self.idnps.firstIndex(of: idnps) }
+}
+
+/// What the search needs to know about a practitioner without touching storage.
+public struct CatalogPractitioner: Sendable, Hashable {
+    /// Participation flags (including ``ParticipationFlags/vendorAgenda``).
+    public let flags: ParticipationFlags
+    /// The structure (CPTS, MSP, SOS) it participates through, if any.
+    public let structure: IDNST?
+    /// Declared absences.
+    public let vacations: [VacationPeriod]
+
+    /// Memberwise initialiser.
+    public init(flags: ParticipationFlags, structure: IDNST?, vacations: [VacationPeriod]) {
+        self.flags = flags
+        self.structure = structure
+        self.vacations = vacations
+    }
+
+    /// Whether a declared absence covers the whole of `window`.
+    public func isAbsent(throughout window: ClosedRange<Date>) -> Bool {
+        vacations.contains { $0.start <= window.lowerBound && $0.end > window.upperBound }
+    }
 }
 
 /// Builds the catalog from storage and keeps it fresh: every node polls the directory version (bumped in the same
@@ -46,7 +87,7 @@ public final class DirectoryIndexLoader: Sendable {
         let started = ContinuousClock.now
         let rows = try await database.query("""
             SELECT s.id, s.idnps, s.latitude, s.longitude, p.specialties, p.profession_code, p.participates,
-                   p.participation_mode, p.accepts_extra, p.forfait_reorientation,
+                   p.participation_mode, p.participation_structure, p.accepts_extra, p.forfait_reorientation, p.vacations,
                    (SELECT COUNT(*) FROM dir_vendor_links v WHERE v.idnps = p.idnps) AS vendors
             FROM dir_sites s JOIN dir_practitioners p ON p.idnps = s.idnps
             ORDER BY s.idnps, s.id
@@ -54,15 +95,20 @@ public final class DirectoryIndexLoader: Sendable {
         var numbers: [String: Int64] = [:]
         var idnps: [String] = []
         var sites: [IndexedSite] = []
+        var practitioners: [CatalogPractitioner] = []
         sites.reserveCapacity(rows.count)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
         for row in rows {
             guard let id = row["id"].intValue, let practitioner = row.optionalString("idnps"),
                   let lat = row["latitude"].doubleValue, let lon = row["longitude"].doubleValue else { continue }
             let number: Int64
-            if let known = numbers[practitioner] { number = known } else {
+            let isNew: Bool
+            if let known = numbers[practitioner] { number = known; isNew = false } else {
                 number = Int64(idnps.count)
                 numbers[practitioner] = number
                 idnps.append(practitioner)
+                isNew = true
             }
             var flags: ParticipationFlags = []
             if row.bool("participates") {
@@ -78,15 +124,46 @@ public final class DirectoryIndexLoader: Sendable {
                 if row.bool("forfait_reorientation") { flags.insert(.forfaitReorientation) }
             }
             if (row["vendors"].intValue ?? 0) > 0 { flags.insert(.vendorAgenda) }
+            if isNew {
+                let vacations = row.optionalString("vacations").flatMap {
+                    try? decoder.decode([VacationPeriod].self, from: Data($0.utf8))
+                } ?? []
+                practitioners.append(CatalogPractitioner(
+                    flags: flags, structure: row.optionalString("participation_structure").flatMap { try? IDNST(parsing: $0) },
+                    vacations: vacations))
+            }
             let codes = (row.optionalString("specialties") ?? "").split(separator: ",").compactMap { specialties.index(of: String($0)) }
             sites.append(IndexedSite(
                 siteID: Int64(id), practitionerID: number, latitude: Float(lat), longitude: Float(lon),
                 specialties: codes, profession: UInt8(row.optionalString("profession_code") ?? "") ?? 0, flags: flags))
         }
         let index = SpatialIndex(sites: sites, generation: UInt64(version))
-        current.withLockedValue { $0 = DirectoryCatalog(index: index, idnps: idnps, version: version) }
+        let structures = try await Self.loadStructures(database, decoder: decoder)
+        current.withLockedValue {
+            $0 = DirectoryCatalog(index: index, idnps: idnps, version: version, practitioners: practitioners,
+                                  structures: structures)
+        }
         logger.info("directory index built", metadata: [
             "sites": "\(sites.count)", "practitioners": "\(idnps.count)", "version": "\(version)",
             "elapsed": "\(ContinuousClock.now - started)"])
+    }
+
+    /// Every stored structure (areas and consultation places decoded).
+    static func loadStructures(_ database: any Database, decoder: JSONDecoder) async throws -> [Structure] {
+        try await database.query("""
+            SELECT idnst, kind, name, department, latitude, longitude, phone, area, places FROM dir_structures ORDER BY idnst
+            """).compactMap { row in
+            guard let idnst = row.optionalString("idnst").flatMap({ try? IDNST(parsing: $0) }),
+                  let kind = row.optionalString("kind").flatMap(StructureKind.init(rawValue:)),
+                  let area = row.optionalString("area").flatMap({ try? decoder.decode(InterventionArea.self, from: Data($0.utf8)) })
+            else { return nil }
+            let places = row.optionalString("places").flatMap {
+                try? decoder.decode([ConsultationPlace].self, from: Data($0.utf8))
+            } ?? []
+            return Structure(idnst: idnst, kind: kind, name: row.optionalString("name") ?? "",
+                             departmentCode: row.optionalString("department") ?? "",
+                             latitude: row["latitude"].doubleValue ?? 0, longitude: row["longitude"].doubleValue ?? 0,
+                             phone: row.optionalString("phone") ?? "", interventionArea: area, consultationPlaces: places)
+        }
     }
 }

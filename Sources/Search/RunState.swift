@@ -1,0 +1,309 @@
+import Aggregator
+import Directory
+import Foundation
+import SASDomain
+
+/// A practitioner whose slots are asked, at his nearest site in the radius.
+struct Candidate: Sendable, Hashable {
+    var number: Int64
+    var idnps: String
+    var siteID: Int64
+    var distanceKm: Double
+    var latitude: Double
+    var longitude: Double
+
+    var cardID: String { "ps-\(idnps)-\(siteID)" }
+    var summary: CandidateSummary {
+        CandidateSummary(id: cardID, kind: .practitioner, idnps: idnps, idnst: nil, distanceKm: distanceKm,
+                         latitude: latitude, longitude: longitude)
+    }
+}
+
+/// A fixed consultation place of an SOS Médecins association within the radius.
+struct SOSPlace: Sendable, Hashable {
+    var association: IDNST
+    var index: Int
+    var structure: Structure
+    var place: ConsultationPlace
+    var distanceKm: Double
+
+    var id: String { "sos-\(association.value)-\(index)" }
+    var summary: CandidateSummary {
+        CandidateSummary(id: id, kind: .sos, idnps: nil, idnst: association.value, distanceKm: distanceKm,
+                         latitude: place.latitude, longitude: place.longitude)
+    }
+}
+
+/// The médecin traitant, pinned.
+struct Preferred: Sendable, Hashable {
+    var idnps: String
+    var number: Int64?
+    var siteID: Int64
+    var distanceKm: Double
+    var latitude: Double
+    var longitude: Double
+    var siteCount: Int
+}
+
+/// Everything one search accumulates across its rings.
+struct RunState: Sendable {
+    let query: ResolvedQuery
+    let catalog: DirectoryCatalog
+    let maxSlots: Int
+
+    var coveringCPTS: [Structure] = []
+    var preferred: Preferred?
+    var asked: Set<Int64> = []
+    var candidates: [Int64: Candidate] = [:]
+    var sosPlaces: [SOSPlace] = []
+    var sosPlaceIDs: Set<String> = []
+    var askedAssociations: Set<IDNST> = []
+    var radiusKm: Double = 0
+    var slotsByPractitioner: [String: [OfferSlot]] = [:]
+    var slotsBySOSPlace: [String: [OfferSlot]] = [:]
+    var seenSlots: Set<String> = []
+    var keptSlotCount = 0
+    var reports: [String: EditorStatusReport] = [:]
+    var reportOrder: [String] = []
+    var agendaOK = true
+    var agendaCount = 0
+    var agendaElapsed: Duration = .zero
+    var agendaMessage: String?
+    var editorFailure: String?
+    var warnings: [SearchWarning] = []
+    var incomplete = false
+    /// Card id → site id (practitioner cards), for the details.
+    var siteOfCard: [String: Int64] = [:]
+    /// Practitioner number by IDNPS, for asked practitioners.
+    var numberByIDNPS: [String: Int64] = [:]
+
+    /// Adds asked practitioners.
+    mutating func add(_ list: [Candidate]) {
+        for c in list {
+            asked.insert(c.number)
+            numberByIDNPS[c.idnps] = c.number
+            siteOfCard[c.cardID] = c.siteID
+            if c.number >= 0, preferred?.idnps != c.idnps { candidates[c.number] = c }
+        }
+    }
+
+    init(query: ResolvedQuery, catalog: DirectoryCatalog, maxSlots: Int) {
+        self.query = query
+        self.catalog = catalog
+        self.maxSlots = maxSlots
+    }
+
+    // MARK: - Slots in
+
+    func keeps(start: Date, types: ConsultationTypes, kinds: SlotKinds) -> Bool {
+        guard query.window.contains(start), start >= query.now else { return false }
+        if !query.consultationTypes.isEmpty, types.intersection(query.consultationTypes).isEmpty { return false }
+        if !kinds.isEmpty, kinds.intersection(query.role.visibleSlotKinds).isEmpty { return false }
+        return true
+    }
+
+    static func codes(_ types: ConsultationTypes) -> [String] {
+        ConsultationType.allCases.filter { types.contains(ConsultationTypes($0)) }.map(\.code)
+    }
+
+    mutating func addAgenda(_ slots: [AgendaSlot], ringKm: Double, elapsed: Duration) -> SlotsArrival {
+        var arrival: [String: [OfferSlot]] = [:]
+        for s in slots where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
+            if let n = numberByIDNPS[s.practitioner.value], n >= 0, Int(n) < catalog.practitioners.count,
+               catalog.practitioners[Int(n)].vacations.contains(where: { $0.contains(s.start) }) { continue }
+            guard seenSlots.insert("sas|\(s.id)").inserted else { continue }
+            let slot = OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
+                                 source: "sas", bookingURL: nil, agendaSlotID: s.id,
+                                 remaining: s.capacity > 1 ? s.remaining : nil, address: nil)
+            slotsByPractitioner[s.practitioner.value, default: []].append(slot)
+            arrival[s.practitioner.value, default: []].append(slot)
+            keptSlotCount += 1
+        }
+        return SlotsArrival(source: "sas", ringKm: ringKm, slots: arrival,
+                            elapsedMs: Int(elapsed / .milliseconds(1)), fromCache: false)
+    }
+
+    mutating func addBatch(_ batch: SlotBatch, ringKm: Double) -> SlotsArrival {
+        var arrival: [String: [OfferSlot]] = [:]
+        for s in batch.slots where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
+            let address = s.site.addressLines + [[s.site.postalCode, s.site.city].compactMap { $0 }.joined(separator: " ")]
+            let slot = OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
+                                 source: batch.editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil,
+                                 address: address.filter { !$0.isEmpty }.nilIfEmpty)
+            if batch.flow == .sos || s.practitioner == nil {
+                guard let association = s.structures(.sosAssociation).first?.idnst ?? s.structures.first?.idnst,
+                      let place = sosPlace(for: s, association: association) else { continue }
+                guard seenSlots.insert("\(batch.editorID)|\(place.id)|\(s.start.timeIntervalSince1970)|\(s.end.timeIntervalSince1970)|\(s.bookingURL ?? "")").inserted
+                else { continue }
+                slotsBySOSPlace[place.id, default: []].append(slot)
+                arrival[association.value, default: []].append(slot)
+            } else if let practitioner = s.practitioner {
+                guard seenSlots.insert("\(batch.editorID)|\(practitioner.value)|\(s.start.timeIntervalSince1970)|\(s.end.timeIntervalSince1970)|\(s.bookingURL ?? "")").inserted
+                else { continue }
+                slotsByPractitioner[practitioner.value, default: []].append(slot)
+                arrival[practitioner.value, default: []].append(slot)
+            }
+            keptSlotCount += 1
+        }
+        return SlotsArrival(source: batch.editorID, ringKm: ringKm, slots: arrival,
+                            elapsedMs: Int(batch.elapsed / .milliseconds(1)), fromCache: batch.fromCache)
+    }
+
+    /// The fixed place an SOS slot belongs to: nearest to the slot's coordinates, else same postcode, else the
+    /// association's place nearest to the searched point.
+    func sosPlace(for slot: AggregatedSlot, association: IDNST) -> SOSPlace? {
+        let places = sosPlaces.filter { $0.association == association }
+        if let lat = slot.site.latitude, let lon = slot.site.longitude {
+            return places.min { Haversine.distanceKm(lat, lon, $0.place.latitude, $0.place.longitude)
+                < Haversine.distanceKm(lat, lon, $1.place.latitude, $1.place.longitude) }
+        }
+        if let postcode = slot.site.postalCode, let match = places.first(where: { $0.place.address.postcode == postcode }) {
+            return match
+        }
+        return places.first
+    }
+
+    mutating func record(_ report: EditorStatusReport) {
+        if var existing = reports[report.editorID] {
+            if existing.status.isSuccess && !report.status.isSuccess { existing.status = report.status }
+            if existing.status.isSuccess, case .ok = report.status { existing.status = report.status }
+            existing.slotCount += report.slotCount
+            existing.elapsed = max(existing.elapsed, report.elapsed)
+            reports[report.editorID] = existing
+        } else {
+            reports[report.editorID] = report
+            reportOrder.append(report.editorID)
+        }
+    }
+
+    mutating func recordAgenda(ok: Bool, count: Int, elapsed: Duration, message: String?) {
+        agendaOK = agendaOK && ok
+        agendaCount += count
+        agendaElapsed = max(agendaElapsed, elapsed)
+        if let message { agendaMessage = message }
+    }
+
+    func sourceStatuses() -> [SourceStatus] {
+        var list = [SourceStatus(
+            source: "sas", name: "Agenda SAS", status: agendaOK ? "ok" : "error", detail: agendaOK ? (agendaCount > 0 ? "ok" : "empty") : "error",
+            message: agendaOK
+                ? (agendaCount == 0 ? "Agenda SAS : aucun créneau sur la période" : agendaCount == 1 ? "Agenda SAS : 1 créneau disponible" : "Agenda SAS : \(agendaCount) créneaux disponibles")
+                : "L'agenda SAS n'a pas pu être lu",
+            slotCount: agendaCount, elapsedMs: Int(agendaElapsed / .milliseconds(1)))]
+        for id in reportOrder {
+            guard let r = reports[id] else { continue }
+            let status: String = switch r.status.kind {
+            case .ok, .empty: "ok"
+            case .timeout: "timeout"
+            case .circuitOpen: "circuit-open"
+            default: "error"
+            }
+            var technical: String?
+            switch r.status {
+            case .connectionFailed(let d), .tlsError(let d), .invalidRequest(let d): technical = d
+            default: technical = nil
+            }
+            list.append(SourceStatus(source: id, name: r.editorName, status: status, detail: r.status.kind.rawValue,
+                                     message: r.frenchDescription, technicalDetail: technical, slotCount: r.slotCount,
+                                     elapsedMs: Int(r.elapsed / .milliseconds(1))))
+        }
+        if let editorFailure {
+            list.append(SourceStatus(source: "agregateur", name: "Agrégateur", status: "error", detail: "error",
+                                     message: "La recherche de créneaux auprès des éditeurs n'a pas pu démarrer (\(editorFailure))",
+                                     slotCount: 0, elapsedMs: 0))
+        }
+        return list
+    }
+
+    // MARK: - Cards
+
+    static func via(_ flags: ParticipationFlags) -> String? {
+        if flags.contains(.viaIndividual) { return "individuel" }
+        if flags.contains(.viaCPTS) { return "cpts" }
+        if flags.contains(.viaMSP) { return "msp" }
+        if flags.contains(.viaSOS) { return "sos-medecins" }
+        return nil
+    }
+
+    func sortedSlots(_ slots: [OfferSlot]) -> [OfferSlot] {
+        slots.sorted { ($0.start, $0.source, $0.agendaSlotID ?? $0.bookingURL ?? "") < ($1.start, $1.source, $1.agendaSlotID ?? $1.bookingURL ?? "") }
+    }
+
+    static func rank(group: Int, first: Date?, distanceKm: Double, id: String) -> RankKey {
+        RankKey(group: group, start: first.map { Int64($0.timeIntervalSince1970.rounded(.down)) } ?? Int64.max,
+                metres: Int((distanceKm * 1000).rounded()), id: id)
+    }
+
+    func practitionerCard(id: String, idnps: String, number: Int64?, distanceKm: Double, latitude: Double, longitude: Double,
+                          preferred: Bool) -> OfferCard {
+        let facts = number.flatMap { Int($0) < catalog.practitioners.count ? catalog.practitioners[Int($0)] : nil }
+        let flags = facts?.flags ?? []
+        let slots = sortedSlots(slotsByPractitioner[idnps] ?? [])
+        let first = slots.first?.start
+        return OfferCard(
+            id: id, kind: .practitioner, idnps: idnps, idnst: facts?.structure?.value, name: idnps, specialties: [],
+            address: [], phone: nil, latitude: latitude, longitude: longitude, distanceKm: distanceKm,
+            participates: flags.contains(.participates), participationVia: Self.via(flags),
+            acceptsExtraPatients: flags.contains(.participates) && flags.contains(.acceptsExtra),
+            forfaitReorientation: flags.contains(.forfaitReorientation), preferredDoctor: preferred, firstSlot: first,
+            slotCount: slots.count, slots: Array(slots.prefix(maxSlots)), pourquoi: "", members: nil,
+            rank: Self.rank(group: preferred ? 0 : (first == nil ? 2 : 1), first: first, distanceKm: distanceKm, id: id))
+    }
+
+    /// Every card, unranked: practitioners (CPTS members folded into their CPTS card), SOS places, the médecin traitant.
+    func buildCards() -> [OfferCard] {
+        var cards: [OfferCard] = []
+        var members: [IDNST: [OfferCard]] = [:]
+        let covering = Set(coveringCPTS.map(\.idnst))
+        for c in candidates.values {
+            let card = practitionerCard(id: c.cardID, idnps: c.idnps, number: c.number, distanceKm: c.distanceKm,
+                                        latitude: c.latitude, longitude: c.longitude, preferred: false)
+            let facts = catalog.practitioners[Int(c.number)]
+            if let s = facts.structure, covering.contains(s), facts.flags.contains(.viaCPTS) {
+                members[s, default: []].append(card)
+                continue
+            }
+            if card.firstSlot != nil || card.acceptsExtraPatients { cards.append(card) }
+        }
+        if let p = preferred {
+            cards.append(practitionerCard(id: "ps-\(p.idnps)-\(p.siteID)", idnps: p.idnps, number: p.number,
+                                          distanceKm: p.distanceKm, latitude: p.latitude, longitude: p.longitude, preferred: true))
+        }
+        for cpts in coveringCPTS {
+            guard var list = members[cpts.idnst], !list.isEmpty else { continue }
+            list.sort { $0.rank < $1.rank }
+            let slots = sortedSlots(list.flatMap(\.slots))
+            let first = list.compactMap(\.firstSlot).min()
+            let nearest = list.min { $0.distanceKm < $1.distanceKm }!
+            let id = "cpts-\(cpts.idnst.value)"
+            if query.mode == .slots, first == nil, !list.contains(where: \.participates) { continue }
+            cards.append(OfferCard(
+                id: id, kind: .cpts, idnps: nil, idnst: cpts.idnst.value, name: cpts.name, specialties: [],
+                address: [], phone: cpts.phone.nilIfEmpty, latitude: nearest.latitude, longitude: nearest.longitude,
+                distanceKm: nearest.distanceKm, participates: true, participationVia: "cpts", acceptsExtraPatients: true,
+                forfaitReorientation: false, preferredDoctor: false, firstSlot: first,
+                slotCount: list.reduce(0) { $0 + $1.slotCount }, slots: Array(slots.prefix(maxSlots)), pourquoi: "",
+                members: list,
+                rank: Self.rank(group: first == nil ? 2 : 1, first: first, distanceKm: nearest.distanceKm, id: id)))
+        }
+        for place in sosPlaces {
+            let slots = sortedSlots(slotsBySOSPlace[place.id] ?? [])
+            guard let first = slots.first?.start else { continue }
+            cards.append(OfferCard(
+                id: place.id, kind: .sos, idnps: nil, idnst: place.association.value,
+                name: "\(place.structure.name) — \(place.place.name)", specialties: ["Médecine générale"],
+                address: place.place.address.lines, phone: place.structure.phone.nilIfEmpty,
+                latitude: place.place.latitude, longitude: place.place.longitude, distanceKm: place.distanceKm,
+                participates: true, participationVia: "sos-medecins", acceptsExtraPatients: false,
+                forfaitReorientation: false, preferredDoctor: false, firstSlot: first, slotCount: slots.count,
+                slots: Array(slots.prefix(maxSlots)), pourquoi: "", members: nil,
+                rank: Self.rank(group: 1, first: first, distanceKm: place.distanceKm, id: place.id)))
+        }
+        return cards
+    }
+}
+
+extension Array {
+    var nilIfEmpty: [Element]? { isEmpty ? nil : self }
+}
+

@@ -1,0 +1,122 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Directory
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Storage
+import Web
+
+/// `sas bench search`: the search API over HTTP on a 250,000-practitioner synthetic France, slots served by the
+/// seven sandbox vendors in-process over mTLS with 0 ms latency.
+struct SearchBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Moteur de recherche : API HTTP, 250 000 praticiens, éditeurs bac à sable instantanés (mTLS).")
+    @Option(help: "Nombre de praticiens synthétiques.") var practitioners = 250_000
+    @Option(help: "Durée de la mesure, en secondes.") var seconds = 20.0
+    @Option(help: "Requêtes simultanées.") var concurrency = 16
+    @Option(help: "Nombre de lieux différents recherchés (les plus peuplés).") var places = 200
+    @Option(name: .customLong("sandbox-port"), help: "Premier port des éditeurs bac à sable (7 ports consécutifs).") var sandboxPort = 9_301
+    @Option(help: "Répertoire de travail (réutilisé : l'annuaire n'est généré qu'une fois).") var workDirectory = ".build/bench-search"
+    @Option(help: "Écrit l'enregistrement JSON dans ce fichier.") var json: String?
+
+    func run() async throws {
+        Bench.warnIfDebug()
+        var logger = Logger(label: "bench")
+        logger.logLevel = .critical
+        let directory = URL(fileURLWithPath: workDirectory)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let marker = directory.appendingPathComponent("practitioners")
+        if (try? String(contentsOf: marker, encoding: .utf8)) != String(practitioners) {
+            try? FileManager.default.removeItem(at: directory)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
+        let configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [
+            (key: "environment", value: "development", flag: "bench"), (key: "http.port", value: "0", flag: "bench"),
+            (key: "fhir.enabled", value: "false", flag: "bench"),
+            (key: "database.url", value: "sqlite:\(directory.appendingPathComponent("sas.sqlite").path)", flag: "bench"),
+            (key: "pki.dev_directory", value: directory.appendingPathComponent("pki").path, flag: "bench"),
+        ])
+        let seedStart = ContinuousClock.now
+        let sandboxes = try await DemoSandboxes.prepare(configuration: configuration, practitioners: practitioners,
+                                                        firstPort: sandboxPort, personality: "instant", logger: logger)
+        try String(practitioners).write(to: marker, atomically: true, encoding: .utf8)
+        print("Annuaire et éditeurs prêts en \(ContinuousClock.now - seedStart)")
+
+        let database = try await openDatabase(url: configuration.databaseURL, maxConnections: 4, logger: logger)
+        let app = try PlatformApp(configuration: configuration, database: database, logger: logger)
+        try app.ensureDevIdentities()
+        let services = try app.services(pages: try await Pages.load(), fhirTLS: nil) + sandboxes.map { try $0.editor.application() }
+        let group = app.serviceGroup(services, signals: false)
+        let runner = Task { try await group.run() }
+        let port = await app.ports.httpPort()
+        while !app.readiness.migrated { try await Task.sleep(for: .milliseconds(20)) }
+        try await app.editorRegistryService.refresh()
+        try await app.directory.refreshIfNeeded()
+        let (_, secret) = try await app.apiTokens.create(name: "bench", scopes: ["search"], actor: "bench")
+        let catalog = app.directory.catalog
+        print("Index : \(catalog.index.count) sites, \(catalog.idnps.count) praticiens")
+
+        // The most populous places, searched for general practice (80 %), pediatrics, SOS and "en sus".
+        let reference = try ReferenceData.shared()
+        let targets = Array(reference.geocoder.places.byPopulation().prefix(places).map(\.name))
+        let kinds = ["médecin généraliste", "médecin généraliste", "médecin généraliste", "pédiatre", "SOS"]
+        func url(_ i: Int) -> String {
+            var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/search")!
+            components.queryItems = [URLQueryItem(name: "what", value: kinds[i % kinds.count]),
+                                     URLQueryItem(name: "where", value: targets[(i * 7919) % targets.count])]
+            if i % 10 == 9 { components.queryItems!.append(URLQueryItem(name: "mode", value: "en-sus")) }
+            return components.string!
+        }
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        func one(_ i: Int) async -> (ok: Bool, ms: Double, complete: Bool) {
+            var request = HTTPClientRequest(url: url(i))
+            request.headers.add(name: "Authorization", value: "Bearer \(secret)")
+            let start = ContinuousClock.now
+            guard let response = try? await client.execute(request, timeout: .seconds(30)),
+                  let body = try? await response.body.collect(upTo: 16 << 20) else { return (false, 0, false) }
+            let elapsed = ContinuousClock.now - start
+            let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            return (response.status == .ok, ms, String(buffer: body).contains("\"complete\":true"))
+        }
+        // Warm-up: every place once (connection pools, vendors' first answers), then the measure.
+        await withTaskGroup(of: Void.self) { g in
+            for w in 0..<concurrency {
+                g.addTask { var i = w; while i < targets.count * kinds.count { _ = await one(i); i += concurrency } }
+            }
+        }
+        let start = ContinuousClock.now
+        let results = await withTaskGroup(of: [(ok: Bool, ms: Double, complete: Bool)].self) { g in
+            for w in 0..<concurrency {
+                g.addTask {
+                    var out: [(ok: Bool, ms: Double, complete: Bool)] = []
+                    var i = w * 1_000_003
+                    while ContinuousClock.now - start < .seconds(seconds) { out.append(await one(i)); i += 1 }
+                    return out
+                }
+            }
+            return await g.reduce(into: []) { $0 += $1 }
+        }
+        let wall = ContinuousClock.now - start
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        try? await client.shutdown()
+        await group.triggerGracefulShutdown()
+        _ = try? await runner.value
+        let latencies = results.filter(\.ok).map(\.ms).sorted()
+        func p(_ q: Double) -> Double { latencies.isEmpty ? 0 : latencies[min(latencies.count - 1, Int(Double(latencies.count - 1) * q))] }
+        let rate = Double(latencies.count) / wallSeconds
+        let failures = results.count - latencies.count
+        let complete = Double(results.filter(\.complete).count) / Double(max(1, results.count))
+        print(String(format: "%d recherches en %.1f s : %.0f recherches/s, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, %d échecs, %.0f %% complètes",
+                     results.count, wallSeconds, rate, p(0.5), p(0.95), p(0.99), failures, complete * 100))
+        print(String(format: "RSS maximal : %.0f Mio", Bench.peakRSSMiB()))
+        try Bench.record(["bench": "search", "practitioners": practitioners, "concurrency": concurrency, "places": targets.count,
+                          "searches": results.count, "searches_per_second": rate, "p50_ms": p(0.5), "p95_ms": p(0.95),
+                          "p99_ms": p(0.99), "failures": failures, "complete_share": complete,
+                          "peak_rss_mib": Bench.peakRSSMiB()], to: json)
+    }
+}

@@ -1,0 +1,199 @@
+import Directory
+import Foundation
+import SASDomain
+import Search
+import Storage
+import Testing
+import Web
+
+@Suite("Search engine on a fixed directory")
+struct SearchEngineTests {
+    func run(_ body: (SearchFixture, any Database) async throws -> Void) async throws {
+        try await TestDatabases.withDatabase(.sqlite) { database, _ in
+            let fixture = try await SearchFixture.seed(database)
+            try await body(fixture, database)
+        }
+    }
+
+    @Test("city search: exact order, slots first by earliest start, ties by distance, en-sus last")
+    func citySearch() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            let r = try await engine.search(SearchRequest(what: "médecin généraliste", place: "Lyon 3e", pageSize: 20), now: f.now)
+            #expect(r.results.map(f.key) == ["B", "SOS", "CPTS", "C", "A", "D"])
+            #expect(r.radius.km == 5)
+            #expect(r.radius.widened == false)
+            #expect(r.query.place.precision == "city")
+            #expect(r.total == 6)
+            // C and A both start at +3 h: C is nearer (0.5 km against 1.0 km).
+            #expect(r.results[3].distanceKm < r.results[4].distanceKm)
+            #expect(r.results[0].pourquoi.hasPrefix("Premier créneau"))
+            #expect(r.results[5].pourquoi.contains("en sus"))
+            #expect(r.results[0].name == "Dr Jean Bernard")
+            #expect(r.results[0].address.contains("69003 Lyon"))
+            // The SAS agenda slot is offered with its occurrence id; the full range is not.
+            let c = r.results[3]
+            #expect(c.slots.map(\.agendaSlotID) == ["sas-c-1"])
+            #expect(r.sources.map(\.source) == ["sas", "agendaplus"])
+            #expect(r.sources.allSatisfy { $0.status == "ok" })
+            #expect(r.complete)
+            // The CPTS card holds its members, the one with a slot first.
+            let cpts = r.results[2]
+            #expect(cpts.members?.compactMap(\.idnps) == [f.ids["G"]!.value, f.ids["H"]!.value])
+            #expect(cpts.pourquoi.contains("CPTS couvrant"))
+        }
+    }
+
+    @Test("address search gives the same order and says it is an address")
+    func addressSearch() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            let r = try await engine.search(SearchRequest(what: "SM54", place: "12 rue de la République, 69003 Lyon", pageSize: 20), now: f.now)
+            #expect(r.query.place.precision == "address", "\(r.query.place)")
+            #expect(r.query.place.placeID == f.lyon3, "\(r.query.place)")
+            #expect(r.results.map(f.key) == ["B", "SOS", "CPTS", "C", "A", "D"])
+        }
+    }
+
+    @Test("ring widening stops as soon as K offers with slots are found")
+    func ringWidening() async throws {
+        try await run { f, db in
+            let provider = f.vendorSlots()
+            let engine = try await f.engine(db, provider: provider)
+            let r = try await engine.search(SearchRequest(what: "généraliste", place: "Lyon 3e", pageSize: 20, minimumOffers: 6), now: f.now)
+            #expect(r.radius.rings.map(\.km) == [5, 7.5])
+            #expect(r.radius.km == 7.5)
+            #expect(r.radius.widened)
+            #expect(r.radius.reason.contains("élargi de 5 à 7,5 km"))
+            #expect(r.results.map(f.key) == ["B", "SOS", "CPTS", "C", "A", "J", "D"])
+            // The second ring asked only the new candidate.
+            #expect(provider.calls.count == 2)
+            #expect(provider.calls[1] == [f.ids["J"]!.value])
+
+            let all = try await engine.search(SearchRequest(what: "généraliste", place: "Lyon 3e", pageSize: 20, minimumOffers: 7), now: f.now)
+            #expect(all.radius.rings.map(\.km) == [5, 7.5, 10, 15, 20, 81])
+            #expect(all.radius.reason.contains("Rayon maximal du département atteint"))
+            #expect(all.results.count == 7)
+        }
+    }
+
+    @Test("department search: one disc over the department, CPTS not collapsed (no covered commune)")
+    func departmentSearch() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            let r = try await engine.search(SearchRequest(what: "médecin généraliste", place: "Rhône", pageSize: 20), now: f.now)
+            #expect(r.query.place.precision == "department")
+            #expect(r.radius.rings.map(\.km) == [81])
+            #expect(r.results.map(f.key) == ["B", "SOS", "G", "C", "A", "J", "D"])
+        }
+    }
+
+    @Test("LRM case: the médecin traitant is pinned first, by IDNPS token or by name, even far away")
+    func preferredDoctor() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            for doctor in ["urn:oid:1.2.250.1.71.4.2.1|\(f.ids["P"]!.value)", f.ids["P"]!.value, "Marie Curie", "CURIE"] {
+                let r = try await engine.search(SearchRequest(what: "urn:oid:1.2.250.1.213.1.1.4.5|SM54", place: "Lyon 3e",
+                                                              preferredDoctor: doctor, pageSize: 20), now: f.now)
+                #expect(r.results.map(f.key) == ["P", "B", "SOS", "CPTS", "C", "A", "D"], "\(doctor)")
+                #expect(r.results[0].preferredDoctor)
+                #expect(r.results[0].pourquoi.hasPrefix("Médecin traitant"))
+                #expect(r.warnings.isEmpty)
+            }
+            let ambiguous = try await engine.search(SearchRequest(place: "Lyon 3e", preferredDoctor: "Martin", pageSize: 20), now: f.now)
+            #expect(ambiguous.warnings.map(\.code) == ["preferred_doctor_ambiguous"])
+            #expect(ambiguous.results.map(f.key) == ["B", "SOS", "CPTS", "C", "A", "D"])
+            let invalid = try await engine.search(SearchRequest(place: "Lyon 3e", preferredDoctor: "urn:oid:1.2.3|123"), now: f.now)
+            #expect(invalid.warnings.map(\.code) == ["preferred_doctor_unidentified"])
+            #expect(ambiguous.query.what.defaulted)
+        }
+    }
+
+    @Test("CPTS search lists the CPTS covering the place with its members")
+    func cptsSearch() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            let r = try await engine.search(SearchRequest(what: "CPTS", place: "Lyon 3e", pageSize: 20), now: f.now)
+            #expect(r.results.map(f.key) == ["CPTS"])
+            #expect(r.results[0].members?.map(f.key) == ["G", "H"])
+            #expect(r.results[0].name == "CPTS Lyon Rive Gauche")
+        }
+    }
+
+    @Test("en-sus mode, consultation type and pediatric searches")
+    func modesAndFilters() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            let extra = try await engine.search(SearchRequest(place: "Lyon 3e", mode: .extra, pageSize: 20), now: f.now)
+            #expect(extra.results.map(f.key) == ["CPTS", "D"])
+            let home = try await engine.search(SearchRequest(place: "Lyon 3e", consultationTypes: .homeVisit, pageSize: 20), now: f.now)
+            #expect(home.results.map(f.key) == ["B", "D", "CPTS"])
+            let kids = try await engine.search(SearchRequest(what: "pédiatre", place: "Lyon 3e", pageSize: 20), now: f.now)
+            #expect(kids.results.map(f.key) == ["I"])
+        }
+    }
+
+    @Test("stable pagination with a cursor: no card repeated or skipped")
+    func pagination() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            var seen: [String] = []
+            var cursor: String?
+            var pages = 0
+            repeat {
+                let r = try await engine.search(SearchRequest(place: "Lyon 3e", pageSize: 2, cursor: cursor), now: f.now)
+                seen += r.results.map(f.key)
+                cursor = r.nextCursor
+                pages += 1
+                #expect(r.total == 6)
+            } while cursor != nil && pages < 10
+            #expect(pages == 3)
+            #expect(seen == ["B", "SOS", "CPTS", "C", "A", "D"])
+            // A cursor from another search is refused.
+            let first = try await engine.search(SearchRequest(place: "Lyon 3e", pageSize: 2), now: f.now)
+            await #expect(throws: SearchInputError.self) {
+                _ = try await engine.search(SearchRequest(what: "pédiatre", place: "Lyon 3e", cursor: first.nextCursor), now: f.now)
+            }
+        }
+    }
+
+    @Test("bad input: unknown place or specialty with suggestions, window in the past or too long")
+    func badInput() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            let typo = try await engine.search(SearchRequest(place: "Lyonn 3e"), now: f.now)
+            #expect(typo.query.place.label.hasPrefix("Lyon"))
+            do {
+                _ = try await engine.search(SearchRequest(place: "Qwxzv Trplk"), now: f.now)
+                Issue.record("expected unknown place")
+            } catch let error as SearchInputError {
+                #expect(error.code == .unknownPlace)
+                #expect(error.message.contains("introuvable"))
+            }
+            do {
+                _ = try await engine.search(SearchRequest(what: "zzqqxx", place: "Lyon"), now: f.now)
+                Issue.record("expected unknown specialty")
+            } catch let error as SearchInputError {
+                #expect(error.code == .unknownSpecialty)
+            }
+            do {
+                _ = try await engine.search(SearchRequest(what: "pédiatrie hospitalière spéciale", place: "Lyon"), now: f.now)
+                Issue.record("expected unknown specialty")
+            } catch let error as SearchInputError {
+                #expect(error.code == .unknownSpecialty)
+                #expect(error.suggestions.contains("Pédiatrie"))
+            }
+            for (from, to) in [(f.now.addingTimeInterval(-86_400 * 3), f.now.addingTimeInterval(-86_400)),
+                               (f.now, f.now.addingTimeInterval(8 * 86_400))] {
+                await #expect(throws: SearchInputError.self) {
+                    _ = try await engine.search(SearchRequest(place: "Lyon", from: from, to: to), now: f.now)
+                }
+            }
+            // No candidate: an empty result that says the radius tried.
+            let empty = try await engine.search(SearchRequest(what: "dermatologue", place: "Lyon 3e"), now: f.now)
+            #expect(empty.results.isEmpty)
+            #expect(empty.radius.km == 81)
+            #expect(empty.radius.reason.contains("81 km"))
+        }
+    }
+}
