@@ -250,6 +250,23 @@ struct RunState: Sendable {
             rank: Self.rank(group: preferred ? 0 : (first == nil ? 2 : 1), first: first, distanceKm: distanceKm, id: id))
     }
 
+    /// The number of cards with a slot, without building the cards (called after every ring).
+    func offersWithSlots() -> Int {
+        let covering = Set(coveringCPTS.map(\.idnst))
+        var count = 0
+        var cptsWithSlots = Set<IDNST>()
+        for c in candidates.values where !(slotsByPractitioner[c.idnps]?.isEmpty ?? true) {
+            let facts = catalog.practitioners[Int(c.number)]
+            if let s = facts.structure, covering.contains(s), facts.flags.contains(.viaCPTS) {
+                cptsWithSlots.insert(s)
+            } else {
+                count += 1
+            }
+        }
+        if let p = preferred, !(slotsByPractitioner[p.idnps]?.isEmpty ?? true) { count += 1 }
+        return count + cptsWithSlots.count + sosPlaces.filter { !(slotsBySOSPlace[$0.id]?.isEmpty ?? true) }.count
+    }
+
     /// Every card, unranked: practitioners (CPTS members folded into their CPTS card), SOS places, the médecin traitant.
     func buildCards() -> [OfferCard] {
         var cards: [OfferCard] = []

@@ -90,7 +90,7 @@ public final class SearchEngine: Sendable {
                 await fetchSlots(practitioners: newPractitioners, associations: newAssociations, ringKm: radius,
                                  query: query, remaining: remaining, started: started, run: &run, events: events)
             }
-            let withSlots = run.buildCards().filter { $0.firstSlot != nil }.count
+            let withSlots = run.offersWithSlots()
             let outcome = RingOutcome(km: radius, newCandidates: newPractitioners.count + newAssociations.count,
                                       offersWithSlots: withSlots)
             rings.append(outcome)
@@ -112,6 +112,7 @@ public final class SearchEngine: Sendable {
         var cards = run.buildCards()
         cards.sort { $0.rank < $1.rank }
         let total = cards.count
+        let offersWithSlots = cards.filter { $0.firstSlot != nil }.count
         if let after = query.cursor?.after { cards.removeAll { $0.rank <= after } }
         let page = Array(cards.prefix(query.pageSize))
         var nextCursor: String?
@@ -126,7 +127,7 @@ public final class SearchEngine: Sendable {
         let response = SearchResponse(
             query: summary, radius: radius, total: total, results: explained, nextCursor: nextCursor,
             counts: SearchCounts(practitionersAsked: run.asked.count, associationsAsked: run.askedAssociations.count,
-                                 offersWithSlots: run.buildCards().filter { $0.firstSlot != nil }.count,
+                                 offersWithSlots: offersWithSlots,
                                  slots: run.keptSlotCount),
             sources: sources, warnings: run.warnings,
             complete: !run.incomplete && !sources.contains { $0.status != "ok" },
@@ -172,7 +173,8 @@ public final class SearchEngine: Sendable {
         let structureOnly = !query.target.structureKinds.isEmpty && query.target.specialtyCodes.isEmpty
             && query.target.professionCodes.isEmpty
         let kinds = Set(query.target.structureKinds)
-        let structureKinds = Dictionary(catalog.structures.map { ($0.idnst, $0.kind) }, uniquingKeysWith: { a, _ in a })
+        let structureKinds = structureOnly
+            ? Dictionary(catalog.structures.map { ($0.idnst, $0.kind) }, uniquingKeysWith: { a, _ in a }) : [:]
         var seen = Set<Int64>()
         var list: [Candidate] = []
         var capped = false

@@ -176,17 +176,11 @@ struct SearchRoutes {
             guard let m = SearchMode(rawValue: raw) else { throw invalid("mode", "« creneaux » ou « en-sus » attendu.") }
             mode = m
         }
-        var role = SearchRole.regulator
-        if let raw = text("role") {
-            guard let r = SearchRole(rawValue: raw) else {
-                throw invalid("role", "valeurs possibles : \(SearchRole.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-            role = r
-        }
         return SearchRequest(
             what: text("what"), place: text("where"), latitude: try number("lat"), longitude: try number("lon"),
             from: try date("from", endOfDay: false), to: try date("to", endOfDay: true), consultationTypes: types,
-            mode: mode, preferredDoctor: text("medecin_traitant"), role: role,
+            // The role comes from the caller's identity, never from a parameter: an API token searches as a regulator.
+            mode: mode, preferredDoctor: text("medecin_traitant"), role: .regulator,
             pageSize: try integer("page_size", default: 5), cursor: text("cursor"), minimumOffers: try integer("k", default: 5))
     }
 }

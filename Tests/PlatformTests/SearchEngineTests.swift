@@ -8,10 +8,13 @@ import Web
 
 @Suite("Search engine on a fixed directory")
 struct SearchEngineTests {
+    /// Runs `body` on the fixture, once per available engine (SQLite, and PostgreSQL when the test script gives one).
     func run(_ body: (SearchFixture, any Database) async throws -> Void) async throws {
-        try await TestDatabases.withDatabase(.sqlite) { database, _ in
-            let fixture = try await SearchFixture.seed(database)
-            try await body(fixture, database)
+        for engine in TestDatabases.engines {
+            try await TestDatabases.withDatabase(engine) { database, _ in
+                let fixture = try await SearchFixture.seed(database)
+                try await body(fixture, database)
+            }
         }
     }
 

@@ -12,9 +12,14 @@ enum SearchSubject: Hashable, Sendable {
 struct WindowKey: Hashable, Sendable {
     let lowerMinute: Int64
     let upperMinute: Int64
+    /// The lower bound is floored to this many minutes: searches started "now" share one key (and one vendor answer)
+    /// for a quarter of an hour instead of a minute. The vendor is asked for the wider window; every search keeps only
+    /// its own window and slots not started yet.
+    static let lowerGranularityMinutes: Int64 = 15
 
     init(_ window: ClosedRange<Date>) {
-        lowerMinute = Int64((window.lowerBound.timeIntervalSince1970 / 60).rounded(.down))
+        let minute = Int64((window.lowerBound.timeIntervalSince1970 / 60).rounded(.down))
+        lowerMinute = minute - ((minute % Self.lowerGranularityMinutes) + Self.lowerGranularityMinutes) % Self.lowerGranularityMinutes
         upperMinute = Int64((window.upperBound.timeIntervalSince1970 / 60).rounded(.up))
     }
 

@@ -4,7 +4,7 @@ import SASDomain
 /// The short slot cache and the single-flight map, under one lock so that "is it cached, is it in flight, else
 /// register a new request" is atomic.
 ///
-/// Both are keyed per (editor, flow, practitioner or association, window rounded to the minute): a request for 25
+/// Both are keyed per (editor, flow, practitioner or association, window start floored to the quarter hour, end rounded up to the minute): a request for 25
 /// practitioners stores 25 entries and registers itself 25 times in the in-flight map, so a later search overlapping
 /// only partly (cached, in flight, or new practitioners) reuses exactly what exists and asks only for the rest.
 final class SlotCache: Sendable {
