@@ -79,6 +79,7 @@ let package = Package(
             dependencies: [
                 "Directory", "Aggregator", "Storage", "SASDomain",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

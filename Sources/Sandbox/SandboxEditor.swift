@@ -36,6 +36,9 @@ public struct SandboxEditorConfiguration: Sendable {
     public var allowedClients: [ClientRule] = []
     public var faults = SandboxFaults()
     public var seed: UInt64 = 1
+    /// How long an identical search is answered from memory (cleared on booking), and how many answers are kept.
+    public var memoSeconds = 2
+    public var memoCapacity = 256
     public var roster: SandboxRoster
 
     public init(id: String, name: String, certificatePath: String, keyPath: String, clientCAPath: String?, roster: SandboxRoster) {
@@ -98,14 +101,15 @@ public final class SandboxEditor: Sendable {
 
     func memoisedAnswer(for query: String, faults: SandboxFaults) -> Data? {
         memo.withLockedValue { memo in
-            guard let entry = memo[query], entry.faults == faults, ContinuousClock.now - entry.at < .seconds(2) else { return nil }
+            guard let entry = memo[query], entry.faults == faults,
+                  ContinuousClock.now - entry.at < .seconds(configuration.memoSeconds) else { return nil }
             return entry.data
         }
     }
 
     func memoise(_ data: Data, for query: String, faults: SandboxFaults) {
         memo.withLockedValue { memo in
-            if memo.count > 256 { memo.removeAll() }
+            if memo.count > configuration.memoCapacity { memo.removeAll() }
             memo[query] = (ContinuousClock.now, faults, data)
         }
     }

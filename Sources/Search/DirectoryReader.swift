@@ -1,6 +1,7 @@
 import Directory
 import Foundation
 import SASDomain
+import NIOConcurrencyHelpers
 import Storage
 
 /// Display details of practitioner cards, and the médecin traitant lookup, read from storage for the cards of one
@@ -8,6 +9,9 @@ import Storage
 public struct DirectoryReader: Sendable {
     let database: any Database
     let specialties: Specialties
+    /// Details read recently, by site id (kept ``detailsSeconds``: a renamed practitioner shows within a minute).
+    private let cache = NIOLockedValueBox<[Int64: (details: SiteDetails, until: ContinuousClock.Instant)]>([:])
+    static let detailsSeconds = 60
 
     public init(database: any Database, specialties: Specialties) {
         self.database = database
@@ -23,9 +27,21 @@ public struct DirectoryReader: Sendable {
     }
 
     /// Details by site id.
-    public func details(sites: [Int64]) async throws -> [Int64: SiteDetails] {
-        guard !sites.isEmpty else { return [:] }
+    public func details(sites wanted: [Int64]) async throws -> [Int64: SiteDetails] {
+        guard !wanted.isEmpty else { return [:] }
+        let now = ContinuousClock.now
         var result: [Int64: SiteDetails] = [:]
+        cache.withLockedValue { c in
+            for id in wanted { if let hit = c[id], hit.until > now { result[id] = hit.details } }
+        }
+        let sites = wanted.filter { result[$0] == nil }
+        defer {
+            let fresh = result, until = now + .seconds(Self.detailsSeconds)
+            cache.withLockedValue { c in
+                if c.count > 50_000 { c.removeAll(keepingCapacity: true) }
+                for (id, d) in fresh { c[id] = (d, until) }
+            }
+        }
         let decoder = JSONDecoder()
         for start in stride(from: 0, to: sites.count, by: 500) {
             let chunk = Array(sites[start..<min(start + 500, sites.count)])

@@ -59,9 +59,13 @@ struct RunState: Sendable {
     var sosPlaceIDs: Set<String> = []
     var askedAssociations: Set<IDNST> = []
     var radiusKm: Double = 0
-    var slotsByPractitioner: [String: [OfferSlot]] = [:]
-    var slotsBySOSPlace: [String: [OfferSlot]] = [:]
-    var seenSlots: Set<String> = []
+    /// Kept slots, as references into the batches and agenda rows they came in (turned into ``OfferSlot`` only for
+    /// the cards of the page: most of a search's slots are never shown).
+    var slotsByPractitioner: [String: [SlotRef]] = [:]
+    var slotsBySOSPlace: [String: [SlotRef]] = [:]
+    var batches: [SlotBatch] = []
+    var agendaRows: [AgendaSlot] = []
+    var seenSOS: Set<SOSSlotKey> = []
     var keptSlotCount = 0
     var reports: [String: EditorStatusReport] = [:]
     var reportOrder: [String] = []
@@ -106,48 +110,101 @@ struct RunState: Sendable {
         ConsultationType.allCases.filter { types.contains(ConsultationTypes($0)) }.map(\.code)
     }
 
-    mutating func addAgenda(_ slots: [AgendaSlot], ringKm: Double, elapsed: Duration) -> SlotsArrival {
+    mutating func addAgenda(_ slots: [AgendaSlot], ringKm: Double, elapsed: Duration, streaming: Bool) -> SlotsArrival {
         var arrival: [String: [OfferSlot]] = [:]
         for s in slots where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
             if let n = numberByIDNPS[s.practitioner.value], n >= 0, Int(n) < catalog.practitioners.count,
                catalog.practitioners[Int(n)].vacations.contains(where: { $0.contains(s.start) }) { continue }
-            guard seenSlots.insert("sas|\(s.id)").inserted else { continue }
-            let slot = OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
-                                 source: "sas", bookingURL: nil, agendaSlotID: s.id,
-                                 remaining: s.capacity > 1 ? s.remaining : nil, address: nil)
-            slotsByPractitioner[s.practitioner.value, default: []].append(slot)
-            arrival[s.practitioner.value, default: []].append(slot)
+            let ref = SlotRef(start: s.start, origin: .agenda(Int32(agendaRows.count)))
+            agendaRows.append(s)
+            slotsByPractitioner[s.practitioner.value, default: []].append(ref)
+            if streaming { arrival[s.practitioner.value, default: []].append(materialize(ref, withAddress: true)) }
             keptSlotCount += 1
         }
         return SlotsArrival(source: "sas", ringKm: ringKm, slots: arrival,
                             elapsedMs: Int(elapsed / .milliseconds(1)), fromCache: false)
     }
 
-    mutating func addBatch(_ batch: SlotBatch, ringKm: Double) -> SlotsArrival {
+    mutating func addBatch(_ batch: SlotBatch, ringKm: Double, streaming: Bool) -> SlotsArrival {
         var arrival: [String: [OfferSlot]] = [:]
-        for s in batch.slots where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
-            let address = s.site.addressLines + [[s.site.postalCode, s.site.city].compactMap { $0 }.joined(separator: " ")]
-            let slot = OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
-                                 source: batch.editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil,
-                                 address: address.filter { !$0.isEmpty }.nilIfEmpty)
+        let b = Int32(batches.count)
+        batches.append(batch)
+        for (i, s) in batch.slots.enumerated() where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
+            let ref = SlotRef(start: s.start, origin: .editor(batch: b, index: Int32(i)))
+            let subject: String
             if batch.flow == .sos || s.practitioner == nil {
                 guard let association = s.structures(.sosAssociation).first?.idnst ?? s.structures.first?.idnst,
                       let place = sosPlace(for: s, association: association) else { continue }
-                guard seenSlots.insert("\(batch.editorID)|\(place.id)|\(s.start.timeIntervalSince1970)|\(s.end.timeIntervalSince1970)|\(s.bookingURL ?? "")").inserted
-                else { continue }
-                slotsBySOSPlace[place.id, default: []].append(slot)
-                arrival[association.value, default: []].append(slot)
+                guard seenSOS.insert(SOSSlotKey(editor: batch.editorID, place: place.id, start: s.start, end: s.end,
+                                                url: s.bookingURL)).inserted else { continue }
+                slotsBySOSPlace[place.id, default: []].append(ref)
+                subject = association.value
             } else if let practitioner = s.practitioner {
-                guard seenSlots.insert("\(batch.editorID)|\(practitioner.value)|\(s.start.timeIntervalSince1970)|\(s.end.timeIntervalSince1970)|\(s.bookingURL ?? "")").inserted
-                else { continue }
-                slotsByPractitioner[practitioner.value, default: []].append(slot)
-                arrival[practitioner.value, default: []].append(slot)
-            }
+                slotsByPractitioner[practitioner.value, default: []].append(ref)
+                subject = practitioner.value
+            } else { continue }
+            if streaming { arrival[subject, default: []].append(materialize(ref, withAddress: true)) }
             keptSlotCount += 1
         }
         return SlotsArrival(source: batch.editorID, ringKm: ringKm, slots: arrival,
                             elapsedMs: Int(batch.elapsed / .milliseconds(1)), fromCache: batch.fromCache)
     }
+
+    /// The JSON form of a kept slot.
+    func materialize(_ ref: SlotRef, withAddress: Bool) -> OfferSlot {
+        switch ref.origin {
+        case .agenda(let i):
+            let s = agendaRows[Int(i)]
+            return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes), source: "sas",
+                             bookingURL: nil, agendaSlotID: s.id, remaining: s.capacity > 1 ? s.remaining : nil, address: nil)
+        case .editor(let b, let i):
+            let batch = batches[Int(b)]
+            let s = batch.slots[Int(i)]
+            var address: [String]?
+            if withAddress {
+                let lines = s.site.addressLines + [[s.site.postalCode, s.site.city].compactMap { $0 }.joined(separator: " ")]
+                address = lines.filter { !$0.isEmpty }.nilIfEmpty
+            }
+            return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
+                             source: batch.editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil, address: address)
+        }
+    }
+
+    /// The first `limit` slots of `refs` in time order, duplicates (same source, start, end and link) dropped.
+    func offerSlots(_ refs: [SlotRef], limit: Int, withAddress: Bool) -> [OfferSlot] {
+        var out: [OfferSlot] = []
+        for ref in refs.sorted(by: { ($0.start, $0.origin) < ($1.start, $1.origin) }) {
+            guard out.count < limit else { break }
+            let slot = materialize(ref, withAddress: withAddress)
+            if let last = out.last, last.start == slot.start, last.end == slot.end, last.source == slot.source,
+               last.bookingURL == slot.bookingURL, last.agendaSlotID == slot.agendaSlotID { continue }
+            out.append(slot)
+        }
+        return out
+    }
+
+    /// A page card with its slots: at most `maxSlots` on the card, ``memberSlots`` per CPTS member.
+    func withSlots(_ card: OfferCard) -> OfferCard {
+        var c = card
+        switch card.kind {
+        case .practitioner:
+            c.slots = offerSlots(slotsByPractitioner[card.idnps ?? ""] ?? [], limit: maxSlots, withAddress: true)
+        case .sos:
+            c.slots = offerSlots(slotsBySOSPlace[card.id] ?? [], limit: maxSlots, withAddress: true)
+        case .cpts:
+            let members = card.members ?? []
+            c.slots = offerSlots(members.flatMap { slotsByPractitioner[$0.idnps ?? ""] ?? [] }, limit: maxSlots, withAddress: true)
+            c.members = members.map { m in
+                var m = m
+                m.slots = offerSlots(slotsByPractitioner[m.idnps ?? ""] ?? [], limit: Self.memberSlots, withAddress: false)
+                return m
+            }
+        }
+        return c
+    }
+
+    /// Slots listed per CPTS member (the CPTS card lists the first ones of all members).
+    static let memberSlots = 3
 
     /// The fixed place an SOS slot belongs to: nearest to the slot's coordinates, else same postcode, else the
     /// association's place nearest to the searched point.
@@ -225,10 +282,6 @@ struct RunState: Sendable {
         return nil
     }
 
-    func sortedSlots(_ slots: [OfferSlot]) -> [OfferSlot] {
-        slots.sorted { ($0.start, $0.source, $0.agendaSlotID ?? $0.bookingURL ?? "") < ($1.start, $1.source, $1.agendaSlotID ?? $1.bookingURL ?? "") }
-    }
-
     static func rank(group: Int, first: Date?, distanceKm: Double, id: String) -> RankKey {
         RankKey(group: group, start: first.map { Int64($0.timeIntervalSince1970.rounded(.down)) } ?? Int64.max,
                 metres: Int((distanceKm * 1000).rounded()), id: id)
@@ -238,15 +291,15 @@ struct RunState: Sendable {
                           preferred: Bool) -> OfferCard {
         let facts = number.flatMap { Int($0) < catalog.practitioners.count ? catalog.practitioners[Int($0)] : nil }
         let flags = facts?.flags ?? []
-        let slots = sortedSlots(slotsByPractitioner[idnps] ?? [])
-        let first = slots.first?.start
+        let refs = slotsByPractitioner[idnps] ?? []
+        let first = refs.lazy.map(\.start).min()
         return OfferCard(
             id: id, kind: .practitioner, idnps: idnps, idnst: facts?.structure?.value, name: idnps, specialties: [],
             address: [], phone: nil, latitude: latitude, longitude: longitude, distanceKm: distanceKm,
             participates: flags.contains(.participates), participationVia: Self.via(flags),
             acceptsExtraPatients: flags.contains(.participates) && flags.contains(.acceptsExtra),
             forfaitReorientation: flags.contains(.forfaitReorientation), preferredDoctor: preferred, firstSlot: first,
-            slotCount: slots.count, slots: Array(slots.prefix(maxSlots)), pourquoi: "", members: nil,
+            slotCount: refs.count, slots: [], pourquoi: "", members: nil,
             rank: Self.rank(group: preferred ? 0 : (first == nil ? 2 : 1), first: first, distanceKm: distanceKm, id: id))
     }
 
@@ -289,7 +342,6 @@ struct RunState: Sendable {
         for cpts in coveringCPTS {
             guard var list = members[cpts.idnst], !list.isEmpty else { continue }
             list.sort { $0.rank < $1.rank }
-            let slots = sortedSlots(list.flatMap(\.slots))
             let first = list.compactMap(\.firstSlot).min()
             let nearest = list.min { $0.distanceKm < $1.distanceKm }!
             let id = "cpts-\(cpts.idnst.value)"
@@ -299,25 +351,45 @@ struct RunState: Sendable {
                 address: [], phone: cpts.phone.nilIfEmpty, latitude: nearest.latitude, longitude: nearest.longitude,
                 distanceKm: nearest.distanceKm, participates: true, participationVia: "cpts", acceptsExtraPatients: true,
                 forfaitReorientation: false, preferredDoctor: false, firstSlot: first,
-                slotCount: list.reduce(0) { $0 + $1.slotCount }, slots: Array(slots.prefix(maxSlots)), pourquoi: "",
+                slotCount: list.reduce(0) { $0 + $1.slotCount }, slots: [], pourquoi: "",
                 members: list,
                 rank: Self.rank(group: first == nil ? 2 : 1, first: first, distanceKm: nearest.distanceKm, id: id)))
         }
         for place in sosPlaces {
-            let slots = sortedSlots(slotsBySOSPlace[place.id] ?? [])
-            guard let first = slots.first?.start else { continue }
+            let refs = slotsBySOSPlace[place.id] ?? []
+            guard let first = refs.lazy.map(\.start).min() else { continue }
             cards.append(OfferCard(
                 id: place.id, kind: .sos, idnps: nil, idnst: place.association.value,
                 name: "\(place.structure.name) — \(place.place.name)", specialties: ["Médecine générale"],
                 address: place.place.address.lines, phone: place.structure.phone.nilIfEmpty,
                 latitude: place.place.latitude, longitude: place.place.longitude, distanceKm: place.distanceKm,
                 participates: true, participationVia: "sos-medecins", acceptsExtraPatients: false,
-                forfaitReorientation: false, preferredDoctor: false, firstSlot: first, slotCount: slots.count,
-                slots: Array(slots.prefix(maxSlots)), pourquoi: "", members: nil,
+                forfaitReorientation: false, preferredDoctor: false, firstSlot: first, slotCount: refs.count,
+                slots: [], pourquoi: "", members: nil,
                 rank: Self.rank(group: 1, first: first, distanceKm: place.distanceKm, id: place.id)))
         }
         return cards
     }
+}
+
+/// A kept slot: its start (for ranking) and where it came from.
+struct SlotRef: Sendable {
+    enum Origin: Sendable, Comparable {
+        case agenda(Int32)
+        case editor(batch: Int32, index: Int32)
+    }
+
+    let start: Date
+    let origin: Origin
+}
+
+/// De-duplication key of SOS slots (one association's slots may be matched to several places' requests).
+struct SOSSlotKey: Hashable, Sendable {
+    let editor: String
+    let place: String
+    let start: Date
+    let end: Date
+    let url: String?
 }
 
 extension Array {

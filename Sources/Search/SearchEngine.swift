@@ -13,7 +13,7 @@ public struct SearchConfiguration: Sendable {
     /// Slots listed per card (the count is always complete).
     public var maxSlotsPerCard: Int
 
-    public init(deadline: Duration = .seconds(3), maxCandidates: Int = 100, maxSlotsPerCard: Int = 20) {
+    public init(deadline: Duration = .seconds(3), maxCandidates: Int = 100, maxSlotsPerCard: Int = 12) {
         self.deadline = deadline
         self.maxCandidates = maxCandidates
         self.maxSlotsPerCard = maxSlotsPerCard
@@ -64,7 +64,7 @@ public final class SearchEngine: Sendable {
         run.coveringCPTS = catalog.structures.filter { $0.kind == .cpts && Self.covers($0, query.place) }
         try await resolvePreferred(query, catalog: catalog, into: &run)
 
-        let filter = siteFilter(query.target)
+        let filter = siteFilter(query.target, mode: query.mode)
         let wantsSOS = query.target.structureKinds.contains(.sosMedecins)
             || (query.target.structureKinds.isEmpty && !Set(query.target.specialtyCodes).isDisjoint(with: Specialties.generalPracticeCodes))
         var rings: [RingOutcome] = []
@@ -114,7 +114,7 @@ public final class SearchEngine: Sendable {
         let total = cards.count
         let offersWithSlots = cards.filter { $0.firstSlot != nil }.count
         if let after = query.cursor?.after { cards.removeAll { $0.rank <= after } }
-        let page = Array(cards.prefix(query.pageSize))
+        let page = cards.prefix(query.pageSize).map(run.withSlots)
         var nextCursor: String?
         if cards.count > page.count, let last = page.last {
             nextCursor = SearchCursor(fingerprint: query.fingerprint, radiusKm: run.radiusKm, from: query.window.lowerBound,
@@ -156,9 +156,13 @@ public final class SearchEngine: Sendable {
         }
     }
 
-    func siteFilter(_ target: SearchTarget) -> SiteFilter {
+    /// What the index keeps: the specialty (or profession), and practitioners who take part in the SAS or whose
+    /// agenda a vendor holds (in "en sus" mode: who take part and accept patients "en sus").
+    func siteFilter(_ target: SearchTarget, mode: SearchMode) -> SiteFilter {
         SiteFilter(specialties: target.specialtyCodes.compactMap { specialties.index(of: $0) },
-                   professions: target.specialtyCodes.isEmpty ? target.professionCodes.compactMap { UInt8($0) } : [])
+                   professions: target.specialtyCodes.isEmpty ? target.professionCodes.compactMap { UInt8($0) } : [],
+                   requiredFlags: mode == .extra ? [.participates, .acceptsExtra] : [],
+                   anyOfFlags: mode == .extra ? [] : [.participates, .vendorAgenda])
     }
 
     struct Selection {
@@ -178,9 +182,24 @@ public final class SearchEngine: Sendable {
         var seen = Set<Int64>()
         var list: [Candidate] = []
         var capped = false
-        let hits = (structureOnly && kinds == [.sosMedecins]) ? [] :
-            catalog.index.sites(within: radius, ofLatitude: query.place.latitude, longitude: query.place.longitude, matching: filter)
-        for hit in hits {
+        // Nearest sites first; a bounded selection is enough unless duplicates (several sites of one practitioner),
+        // absences or structure filters leave too few, then the whole radius is read.
+        let bound = structureOnly ? nil : configuration.maxCandidates * 3
+        var hits = (structureOnly && kinds == [.sosMedecins]) ? [] :
+            catalog.index.sites(within: radius, ofLatitude: query.place.latitude, longitude: query.place.longitude,
+                                matching: filter, limit: bound)
+        var refetched = false
+        var index = 0
+        while true {
+            if index == hits.count {
+                guard !refetched, let bound, hits.count == bound else { break }
+                refetched = true
+                hits = catalog.index.sites(within: radius, ofLatitude: query.place.latitude, longitude: query.place.longitude,
+                                           matching: filter)
+                if index >= hits.count { break }
+            }
+            let hit = hits[index]
+            index += 1
             let number = hit.practitionerID
             guard !seen.contains(number), Int(number) < catalog.practitioners.count else { continue }
             let facts = catalog.practitioners[Int(number)]
@@ -262,6 +281,12 @@ public final class SearchEngine: Sendable {
                     remaining: Duration, started: ContinuousClock.Instant, run: inout RunState,
                     events: (@Sendable (SearchEvent) async -> Void)?) async {
         let ids = practitioners.compactMap { try? IDNPS(parsing: $0.idnps) }
+        var declared: [IDNPS: Set<String>] = [:]
+        for (c, id) in zip(practitioners.filter { (try? IDNPS(parsing: $0.idnps)) != nil }, ids)
+        where c.number >= 0 && Int(c.number) < run.catalog.practitioners.count {
+            let vendors = run.catalog.practitioners[Int(c.number)].vendors
+            if !vendors.isEmpty { declared[id] = Set(vendors) }
+        }
         let agenda = self.agenda, window = query.window
         async let agendaSlots: Result<[AgendaSlot], any Error> = {
             do { return .success(try await agenda.freeSlots(for: ids, window: window)) } catch { return .failure(error) }
@@ -270,7 +295,8 @@ public final class SearchEngine: Sendable {
         do {
             stream = ids.isEmpty && associations.isEmpty ? nil : try await editors.search(
                 practitioners: ids, associations: associations,
-                cptsMode: query.target.structureKinds.contains(.cpts), window: window, deadline: remaining)
+                cptsMode: query.target.structureKinds.contains(.cpts), window: window, deadline: remaining,
+                declared: declared)
         } catch {
             logger.warning("slot search could not start", metadata: ["error": "\(error)"])
             run.editorFailure = "\(error)"
@@ -279,7 +305,7 @@ public final class SearchEngine: Sendable {
         let agendaStarted = ContinuousClock.now
         switch await agendaSlots {
         case .success(let slots):
-            let arrival = run.addAgenda(slots, ringKm: ringKm, elapsed: ContinuousClock.now - started)
+            let arrival = run.addAgenda(slots, ringKm: ringKm, elapsed: ContinuousClock.now - started, streaming: events != nil)
             run.recordAgenda(ok: true, count: slots.count, elapsed: ContinuousClock.now - agendaStarted, message: nil)
             if !arrival.slots.isEmpty { await events?(.slots(arrival)) }
         case .failure(let error):
@@ -291,7 +317,7 @@ public final class SearchEngine: Sendable {
         for await event in stream {
             switch event {
             case .batch(let batch):
-                let arrival = run.addBatch(batch, ringKm: ringKm)
+                let arrival = run.addBatch(batch, ringKm: ringKm, streaming: events != nil)
                 if !arrival.slots.isEmpty { await events?(.slots(arrival)) }
             case .status(let report):
                 run.record(report)

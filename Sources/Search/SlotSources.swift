@@ -1,13 +1,15 @@
 import Aggregator
 import Foundation
+import NIOConcurrencyHelpers
 import SASDomain
 import Storage
 
 /// Where vendors' slots come from: the aggregator (through the platform, which adds known vendor links).
 public protocol EditorSlotProvider: Sendable {
-    /// Streams the aggregator's events for these practitioners and SOS associations.
+    /// Streams the aggregator's events for these practitioners and SOS associations; `declared` are the vendor
+    /// links the directory declares (the provider adds the ones it learned).
     func search(practitioners: [IDNPS], associations: [IDNST], cptsMode: Bool, window: ClosedRange<Date>,
-                deadline: Duration) async throws -> AsyncStream<AggregationEvent>
+                deadline: Duration, declared: [IDNPS: Set<String>]) async throws -> AsyncStream<AggregationEvent>
 }
 
 /// One free occurrence of the SAS agenda (slots practitioners enter on the platform).
@@ -48,14 +50,41 @@ public protocol AgendaSlotProvider: Sendable {
 
 /// The SAS agenda in storage (`agenda_slots`: one row per occurrence; recurring series are expanded by the agenda
 /// workspace when they are written).
-public struct StoredAgenda: AgendaSlotProvider {
+///
+/// Each node remembers which practitioners have a free occurrence to come (one small query every
+/// ``presenceSeconds``), so that a search queries storage only for candidates that have one; a write through this
+/// node calls ``invalidate()``, other nodes see it within ``presenceSeconds``.
+public final class StoredAgenda: AgendaSlotProvider {
     let database: any Database
+    private let presence = NIOLockedValueBox<(ids: Set<String>, loadedAt: ContinuousClock.Instant?)>(([], nil))
+    /// How long the presence set is trusted.
+    public static let presenceSeconds = 2
 
     public init(database: any Database) { self.database = database }
 
+    /// Forgets the presence set (after a write).
+    public func invalidate() { presence.withLockedValue { $0.loadedAt = nil } }
+
+    func practitionersWithFreeSlots() async throws -> Set<String> {
+        let now = ContinuousClock.now
+        if let fresh = presence.withLockedValue({ p -> Set<String>? in
+            guard let loaded = p.loadedAt, now - loaded < .seconds(Self.presenceSeconds) else { return nil }
+            return p.ids
+        }) {
+            return fresh
+        }
+        let rows = try await database.query("""
+            SELECT DISTINCT idnps FROM agenda_slots WHERE start_at >= ? AND cancelled = 0 AND booked < capacity
+            """, [.date(Date())])
+        let ids = Set(rows.compactMap { $0.optionalString("idnps") })
+        presence.withLockedValue { $0 = (ids, now) }
+        return ids
+    }
+
     public func freeSlots(for practitioners: [IDNPS], window: ClosedRange<Date>) async throws -> [AgendaSlot] {
         var slots: [AgendaSlot] = []
-        let ids = practitioners.map(\.value)
+        let present = try await practitionersWithFreeSlots()
+        let ids = practitioners.map(\.value).filter(present.contains)
         for start in stride(from: 0, to: ids.count, by: 500) {
             let chunk = Array(ids[start..<min(start + 500, ids.count)])
             let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")

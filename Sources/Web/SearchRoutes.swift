@@ -99,8 +99,8 @@ struct SearchRoutes {
 
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = FastISO8601.encodingStrategy
+        encoder.outputFormatting = [.withoutEscapingSlashes]
         return encoder
     }()
 

@@ -21,6 +21,10 @@ struct SearchBench: AsyncParsableCommand {
     @Option(name: .customLong("sandbox-port"), help: "Premier port des éditeurs bac à sable (7 ports consécutifs).") var sandboxPort = 9_301
     @Option(help: "Répertoire de travail (réutilisé : l'annuaire n'est généré qu'une fois).") var workDirectory = ".build/bench-search"
     @Option(help: "Écrit l'enregistrement JSON dans ce fichier.") var json: String?
+    @Option(help: "Durée pendant laquelle un éditeur bac à sable resert une réponse identique (son propre cache), en secondes.")
+    var vendorMemoSeconds = 120
+    @Option(help: "Générateur de charge : wrk (processus séparé, paquet Debian) ou interne (client dans le même processus).")
+    var generator = FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") ? "wrk" : "interne"
 
     func run() async throws {
         Bench.warnIfDebug()
@@ -41,7 +45,8 @@ struct SearchBench: AsyncParsableCommand {
         ])
         let seedStart = ContinuousClock.now
         let sandboxes = try await DemoSandboxes.prepare(configuration: configuration, practitioners: practitioners,
-                                                        firstPort: sandboxPort, personality: "instant", logger: logger)
+                                                        firstPort: sandboxPort, personality: "instant",
+                                                        memoSeconds: vendorMemoSeconds, logger: logger)
         try String(practitioners).write(to: marker, atomically: true, encoding: .utf8)
         print("Annuaire et éditeurs prêts en \(ContinuousClock.now - seedStart)")
 
@@ -70,6 +75,16 @@ struct SearchBench: AsyncParsableCommand {
             if i % 10 == 9 { components.queryItems!.append(URLQueryItem(name: "mode", value: "en-sus")) }
             return components.string!
         }
+        if generator == "aucun" {
+            // Server only, for an external load generator or a profiler.
+            print("Serveur : http://127.0.0.1:\(port) — jeton : \(secret)")
+            print("Exemple : \(url(0))")
+            fflush(nil)
+            try await Task.sleep(for: .seconds(seconds))
+            await group.triggerGracefulShutdown()
+            _ = try? await runner.value
+            return
+        }
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
@@ -83,11 +98,33 @@ struct SearchBench: AsyncParsableCommand {
             let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
             return (response.status == .ok, ms, String(buffer: body).contains("\"complete\":true"))
         }
-        // Warm-up: every place once (connection pools, vendors' first answers), then the measure.
+        // Warm-up: every URL once (connection pools, vendors' first answers), then the measure (wrk in its own
+        // process, or this process's client).
         await withTaskGroup(of: Void.self) { g in
             for w in 0..<concurrency {
                 g.addTask { var i = w; while i < targets.count * kinds.count { _ = await one(i); i += concurrency } }
             }
+        }
+        if generator == "wrk" {
+            // Warm-up then measure, with wrk in its own process cycling through the same URLs.
+            let paths = (0..<(targets.count * kinds.count)).map { i -> String in
+                let u = URLComponents(string: url(i))!
+                return u.percentEncodedPath + "?" + (u.percentEncodedQuery ?? "")
+            }
+            let script = directory.appendingPathComponent("search.lua")
+            try WrkScript.write(paths: paths, token: secret, to: script)
+            let result = try WrkScript.run(port: port, script: script, seconds: Int(seconds), connections: concurrency)
+            try? await client.shutdown()
+            await group.triggerGracefulShutdown()
+            _ = try? await runner.value
+            print(String(format: "wrk : %.0f recherches/s, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, %d erreurs (%d connexions, %.0f s)",
+                         result.rate, result.p50, result.p90, result.p99, result.errors, concurrency, seconds))
+            print(String(format: "RSS maximal : %.0f Mio", Bench.peakRSSMiB()))
+            try Bench.record(["bench": "search", "generator": "wrk", "practitioners": practitioners, "concurrency": concurrency,
+                              "places": targets.count, "searches_per_second": result.rate, "p50_ms": result.p50,
+                              "p90_ms": result.p90, "p99_ms": result.p99, "errors": result.errors,
+                              "peak_rss_mib": Bench.peakRSSMiB()], to: json)
+            return
         }
         let start = ContinuousClock.now
         let results = await withTaskGroup(of: [(ok: Bool, ms: Double, complete: Bool)].self) { g in
@@ -118,5 +155,62 @@ struct SearchBench: AsyncParsableCommand {
                           "searches": results.count, "searches_per_second": rate, "p50_ms": p(0.5), "p95_ms": p(0.95),
                           "p99_ms": p(0.99), "failures": failures, "complete_share": complete,
                           "peak_rss_mib": Bench.peakRSSMiB()], to: json)
+    }
+}
+
+/// wrk (a load generator in its own process) driven with a Lua script that cycles through the search URLs.
+enum WrkScript {
+    struct Result {
+        var rate: Double
+        var p50: Double
+        var p90: Double
+        var p99: Double
+        var errors: Int
+    }
+
+    static func write(paths: [String], token: String, to url: URL) throws {
+        let list = paths.map { "  \"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ",\n")
+        let lua = """
+            local paths = {
+            \(list)
+            }
+            local i = 0
+            local errors = 0
+            request = function()
+              i = i + 1
+              return wrk.format("GET", paths[(i % #paths) + 1], { ["Authorization"] = "Bearer \(token)" })
+            end
+            response = function(status, headers, body)
+              if status ~= 200 then errors = errors + 1 end
+            end
+            """
+        try lua.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    static func run(port: Int, script: URL, seconds: Int, connections: Int) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/wrk")
+        process.arguments = ["-t", "1", "-c", String(connections), "-d", "\(seconds)s", "--latency", "--timeout", "10s",
+                             "-s", script.path, "http://127.0.0.1:\(port)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        func latency(_ label: String) -> Double {
+            guard let line = text.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) })
+            else { return 0 }
+            let value = line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init) ?? ""
+            if value.hasSuffix("ms") { return Double(value.dropLast(2)) ?? 0 }
+            if value.hasSuffix("us") { return (Double(value.dropLast(2)) ?? 0) / 1000 }
+            if value.hasSuffix("s") { return (Double(value.dropLast(1)) ?? 0) * 1000 }
+            return 0
+        }
+        let rate = text.split(separator: "\n").first { $0.hasPrefix("Requests/sec:") }
+            .flatMap { Double($0.dropFirst("Requests/sec:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+        let non2xx = text.split(separator: "\n").first { $0.contains("Non-2xx") }
+            .flatMap { Int($0.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "") } ?? 0
+        return Result(rate: rate, p50: latency("50%"), p90: latency("90%"), p99: latency("99%"), errors: non2xx)
     }
 }

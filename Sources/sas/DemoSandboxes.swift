@@ -29,7 +29,8 @@ enum DemoSandboxes {
     /// Seeds the directory once, issues the vendors' certificates, builds their rosters and registers them.
     /// `personality` replaces every vendor's own (the search benchmark runs them all `instant`).
     static func prepare(configuration: PlatformConfiguration, practitioners: Int, firstPort: Int,
-                        personality override: String? = nil, logger: Logger) async throws -> [Running] {
+                        personality override: String? = nil, memoSeconds: Int? = nil,
+                        logger: Logger) async throws -> [Running] {
         let database = try await openDatabase(url: configuration.databaseURL, maxConnections: 2, logger: logger)
         defer { Task { try? await database.close() } }
         try await Migrator(logger: logger).migrate(database)
@@ -61,6 +62,10 @@ enum DemoSandboxes {
             sandbox.faults = SandboxFaults.personality(personality) ?? SandboxFaults()
             sandbox.crlPaths = [pki.crlPath]
             sandbox.seed = UInt64(offset + 1)
+            if let memoSeconds {
+                sandbox.memoSeconds = memoSeconds
+                sandbox.memoCapacity = 100_000
+            }
             sandbox.allowedClients = [ClientRule(commonName: "sas.localhost", organizationalUnit: "PLATEFORME SAS", party: "platform")]
             let editor = SandboxEditor(configuration: sandbox, logger: logger)
             let registration = Editor(

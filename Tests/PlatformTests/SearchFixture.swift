@@ -175,7 +175,7 @@ final class FixedSlotProvider: EditorSlotProvider, @unchecked Sendable {
     var calls: [[String]] { lock.withLock { _calls } }
 
     func search(practitioners asked: [IDNPS], associations askedAssociations: [IDNST], cptsMode: Bool,
-                window: ClosedRange<Date>, deadline: Duration) async throws -> AsyncStream<AggregationEvent> {
+                window: ClosedRange<Date>, deadline: Duration, declared: [IDNPS: Set<String>]) async throws -> AsyncStream<AggregationEvent> {
         lock.withLock { _calls.append(asked.map(\.value) + askedAssociations.map(\.value)) }
         let slots = asked.flatMap { practitioners[$0] ?? [] } + askedAssociations.flatMap { associations[$0] ?? [] }
         return AsyncStream { continuation in

@@ -82,14 +82,17 @@ public struct SiteFilter: Sendable, Hashable {
     public var requiredFlags: ParticipationFlags
     /// Flags that must all be clear.
     public var excludedFlags: ParticipationFlags
+    /// At least one of these flags must be set (ignored when empty).
+    public var anyOfFlags: ParticipationFlags
 
     /// Creates a filter; the default keeps every site.
     public init(specialties: [UInt16] = [], professions: [UInt8] = [], requiredFlags: ParticipationFlags = [],
-                excludedFlags: ParticipationFlags = []) {
+                excludedFlags: ParticipationFlags = [], anyOfFlags: ParticipationFlags = []) {
         self.specialties = specialties
         self.professions = professions
         self.requiredFlags = requiredFlags
         self.excludedFlags = excludedFlags
+        self.anyOfFlags = anyOfFlags
     }
 
     /// Whether a site's non-specialty attributes pass.
@@ -97,6 +100,7 @@ public struct SiteFilter: Sendable, Hashable {
     func accepts(profession: UInt8, flags: UInt8) -> Bool {
         if flags & requiredFlags.rawValue != requiredFlags.rawValue { return false }
         if flags & excludedFlags.rawValue != 0 { return false }
+        if anyOfFlags.rawValue != 0, flags & anyOfFlags.rawValue == 0 { return false }
         return professions.isEmpty || professions.contains(profession)
     }
 }

@@ -42,12 +42,15 @@ public struct CatalogPractitioner: Sendable, Hashable {
     public let structure: IDNST?
     /// Declared absences.
     public let vacations: [VacationPeriod]
+    /// Vendors declared as holding the agenda (`dir_vendor_links`).
+    public let vendors: [String]
 
     /// Memberwise initialiser.
-    public init(flags: ParticipationFlags, structure: IDNST?, vacations: [VacationPeriod]) {
+    public init(flags: ParticipationFlags, structure: IDNST?, vacations: [VacationPeriod], vendors: [String] = []) {
         self.flags = flags
         self.structure = structure
         self.vacations = vacations
+        self.vendors = vendors
     }
 
     /// Whether a declared absence covers the whole of `window`.
@@ -87,11 +90,14 @@ public final class DirectoryIndexLoader: Sendable {
         let started = ContinuousClock.now
         let rows = try await database.query("""
             SELECT s.id, s.idnps, s.latitude, s.longitude, p.specialties, p.profession_code, p.participates,
-                   p.participation_mode, p.participation_structure, p.accepts_extra, p.forfait_reorientation, p.vacations,
-                   (SELECT COUNT(*) FROM dir_vendor_links v WHERE v.idnps = p.idnps) AS vendors
+                   p.participation_mode, p.participation_structure, p.accepts_extra, p.forfait_reorientation, p.vacations
             FROM dir_sites s JOIN dir_practitioners p ON p.idnps = s.idnps
             ORDER BY s.idnps, s.id
             """)
+        var vendorLinks: [String: [String]] = [:]
+        for row in try await database.query("SELECT idnps, vendor FROM dir_vendor_links ORDER BY idnps, vendor") {
+            if let id = row.optionalString("idnps"), let vendor = row.optionalString("vendor") { vendorLinks[id, default: []].append(vendor) }
+        }
         var numbers: [String: Int64] = [:]
         var idnps: [String] = []
         var sites: [IndexedSite] = []
@@ -123,14 +129,15 @@ public final class DirectoryIndexLoader: Sendable {
                 if row.bool("accepts_extra") { flags.insert(.acceptsExtra) }
                 if row.bool("forfait_reorientation") { flags.insert(.forfaitReorientation) }
             }
-            if (row["vendors"].intValue ?? 0) > 0 { flags.insert(.vendorAgenda) }
+            let vendors = vendorLinks[practitioner] ?? []
+            if !vendors.isEmpty { flags.insert(.vendorAgenda) }
             if isNew {
                 let vacations = row.optionalString("vacations").flatMap {
                     try? decoder.decode([VacationPeriod].self, from: Data($0.utf8))
                 } ?? []
                 practitioners.append(CatalogPractitioner(
                     flags: flags, structure: row.optionalString("participation_structure").flatMap { try? IDNST(parsing: $0) },
-                    vacations: vacations))
+                    vacations: vacations, vendors: vendors))
             }
             let codes = (row.optionalString("specialties") ?? "").split(separator: ",").compactMap { specialties.index(of: String($0)) }
             sites.append(IndexedSite(
