@@ -14,6 +14,11 @@ public struct PlatformSlotSearch: EditorSlotProvider {
     let database: any Database
     let logger: Logger
     let learned: LearnedLinksCache
+    /// When each practitioner without a known vendor was last asked to every vendor.
+    let probes = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+    /// A practitioner without a known vendor is asked to every vendor at most this often (a vendor answering with
+    /// slots teaches the link; one answering nothing is not asked again for that long).
+    static let probeInterval: Duration = .seconds(3600)
 
     public init(aggregator: SlotAggregator, database: any Database, logger: Logger) {
         self.aggregator = aggregator
@@ -30,7 +35,17 @@ public struct PlatformSlotSearch: EditorSlotProvider {
         var known = declared
         let learnedLinks = try await learned.links()
         for id in practitioners { if let editors = learnedLinks[id.value] { known[id, default: []].formUnion(editors) } }
-        return stream(AggregationRequest(practitioners: practitioners, associations: associations, cptsMode: cptsMode,
+        let now = ContinuousClock.now
+        let asked = probes.withLockedValue { probes -> [IDNPS] in
+            if probes.count > 500_000 { probes.removeAll() }
+            return practitioners.filter { id in
+                if known[id] != nil { return true }
+                if let last = probes[id.value], now - last < Self.probeInterval { return false }
+                probes[id.value] = now
+                return true
+            }
+        }
+        return stream(AggregationRequest(practitioners: asked, associations: associations, cptsMode: cptsMode,
                                          window: window, deadline: deadline, knownEditors: known))
     }
 

@@ -23,7 +23,8 @@ struct SearchRoutes {
             do {
                 let response = try await engine.search(search)
                 log(response, context: context, streamed: false)
-                return try Self.json(.ok, response)
+                return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                                body: .init(byteBuffer: ByteBuffer(bytes: ResponseJSON.encode(response))))
             } catch let error as SearchInputError {
                 return try Self.json(.unprocessableContent, ErrorBody(error))
             }
@@ -124,7 +125,7 @@ struct SearchRoutes {
         case .directory(let km, let candidates): data = try? encoder.encode(DirectoryEvent(ringKm: km, candidates: candidates))
         case .slots(let arrival): data = try? encoder.encode(arrival)
         case .ring(let outcome): data = try? encoder.encode(outcome)
-        case .final(let response): data = try? encoder.encode(response)
+        case .final(let response): data = Data(ResponseJSON.encode(response))
         }
         return sse(name: event.name, data ?? Data("{}".utf8))
     }

@@ -199,4 +199,25 @@ struct SearchEngineTests {
             #expect(empty.radius.reason.contains("81 km"))
         }
     }
+
+    @Test("the hand-written JSON of an answer equals JSONEncoder's, value for value")
+    func responseJSON() async throws {
+        try await run { f, db in
+            let engine = try await f.engine(db)
+            for request in [SearchRequest(place: "Lyon 3e", preferredDoctor: "Martin", pageSize: 20),
+                            SearchRequest(what: "CPTS", place: "Lyon 3e"),
+                            SearchRequest(place: "Lyon 3e", pageSize: 2)] {
+                let response = try await engine.search(request, now: f.now)
+                let encoder = JSONEncoder()
+                encoder.dateEncodingStrategy = FastISO8601.encodingStrategy
+                let reference = try JSONSerialization.jsonObject(with: try encoder.encode(response)) as? NSDictionary
+                let written = try JSONSerialization.jsonObject(with: Data(ResponseJSON.encode(response))) as? NSDictionary
+                #expect(reference != nil)
+                #expect(written == reference)
+            }
+            #expect(FastISO8601.string(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00Z")
+            #expect(FastISO8601.string(Date(timeIntervalSince1970: 951_782_400)) == "2000-02-29T00:00:00Z")
+            #expect(FastISO8601.string(Date(timeIntervalSince1970: 1_795_799_205.9)) == "2026-11-27T17:06:45Z")
+        }
+    }
 }
