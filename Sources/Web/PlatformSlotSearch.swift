@@ -14,8 +14,9 @@ public struct PlatformSlotSearch: EditorSlotProvider {
     let database: any Database
     let logger: Logger
     let learned: LearnedLinksCache
-    /// When each practitioner without a known vendor was last asked to every vendor.
-    let probes = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
+    /// When each practitioner without a known vendor was last asked to every vendor, for the enabled vendors then
+    /// registered (a registry change starts the probing afresh: a new vendor is asked about everyone).
+    let probes = NIOLockedValueBox<(registry: [String], last: [String: ContinuousClock.Instant])>(([], [:]))
     /// A practitioner without a known vendor is asked to every vendor at most this often (a vendor answering with
     /// slots teaches the link; one answering nothing is not asked again for that long).
     static let probeInterval: Duration = .seconds(3600)
@@ -36,12 +37,13 @@ public struct PlatformSlotSearch: EditorSlotProvider {
         let learnedLinks = try await learned.links()
         for id in practitioners { if let editors = learnedLinks[id.value] { known[id, default: []].formUnion(editors) } }
         let now = ContinuousClock.now
+        let registry = aggregator.editors.filter(\.enabled).map { "\($0.id)@\($0.baseURL)" }
         let asked = probes.withLockedValue { probes -> [IDNPS] in
-            if probes.count > 500_000 { probes.removeAll() }
+            if probes.last.count > 500_000 || probes.registry != registry { probes = (registry, [:]) }
             return practitioners.filter { id in
                 if known[id] != nil { return true }
-                if let last = probes[id.value], now - last < Self.probeInterval { return false }
-                probes[id.value] = now
+                if let last = probes.last[id.value], now - last < Self.probeInterval { return false }
+                probes.last[id.value] = now
                 return true
             }
         }

@@ -14,7 +14,8 @@ import Web
 struct SearchAPITests {
     /// A platform using the fleet's client identity, with the fixture directory and two sandbox vendors: one that
     /// answers at once (A, B, G, J, P) and one that hangs (C's vendor).
-    func withPlatform(_ body: (RunningPlatform, SearchFixture, SandboxFleet, String) async throws -> Void) async throws {
+    func withPlatform(settings: [String: String] = [:],
+                      _ body: (RunningPlatform, SearchFixture, SandboxFleet, String) async throws -> Void) async throws {
         let fresh = try await TestDatabases.freshURL(.sqlite)
         let seedDB = try await openDatabase(url: fresh.url, logger: TestDatabases.logger)
         try await Migrator(logger: TestDatabases.logger).migrate(seedDB)
@@ -28,12 +29,12 @@ struct SearchAPITests {
             })
         }
         let fleet = try await SandboxFleet.start([("agendaplus", "instant", roster(["A", "B", "G", "J", "P"])),
-                                                 ("rdvlent", "hang", roster(["C"]))])
+                                                 ("rdvlent", "hang", roster(["C"])), ("vide", "instant", roster([]))])
         let identity = fleet.platformIdentity
         let platform = try await RunningPlatform.start(databaseURL: fresh.url, settings: [
             "editors.client_certificate": identity.certificatePath, "editors.client_key": identity.keyPath,
             "editors.ca": identity.caPath, "aggregator.deadline_ms": "1500",
-        ])
+        ].merging(settings) { _, new in new })
         do {
             let store = EditorStore(database: platform.app.database)
             for editor in fleet.registry(flows: [.r01, .sos]) { try await store.add(editor, actor: "test") }
@@ -135,6 +136,25 @@ struct SearchAPITests {
             #expect(finalData.contains("\"status\":\"timeout\""))
             let unknown = try await client.fetch("\(platform.baseURL)/api/v1/search/stream?where=Qwxzv", headers: [("Authorization", "Bearer \(secret)")])
             #expect(unknown.body.hasPrefix("event: error"))
+        }
+    }
+
+    @Test("a practitioner without known vendor is asked to every vendor once, again after a registry change")
+    func probing() async throws {
+        try await withPlatform(settings: ["aggregator.cache_seconds": "0"]) { platform, _, fleet, secret in
+            let client = HTTPClient.shared
+            let url = "\(platform.baseURL)/api/v1/search?" + Self.query(["what": "généraliste", "where": "Lyon 3e"])
+            let auth = [("Authorization", "Bearer \(secret)")]
+            // "vide" holds nobody: only the practitioners of unknown vendor (D, E, H) are ever sent to it.
+            #expect(try await client.fetch(url, headers: auth).status == 200)
+            #expect(fleet["vide"].requestCount("Slot") == 1)
+            #expect(try await client.fetch(url, headers: auth).status == 200)
+            #expect(fleet["vide"].requestCount("Slot") == 1, "not asked again within the hour")
+            let store = EditorStore(database: platform.app.database)
+            try await store.setEnabled("rdvlent", false, actor: "test")
+            try await platform.app.editorRegistryService.refresh()
+            #expect(try await client.fetch(url, headers: auth).status == 200)
+            #expect(fleet["vide"].requestCount("Slot") == 2, "a registry change starts probing afresh")
         }
     }
 }
