@@ -61,7 +61,7 @@ public final class SearchEngine: Sendable {
         await events?(.query(summary))
 
         var run = RunState(query: query, catalog: catalog, maxSlots: configuration.maxSlotsPerCard)
-        run.coveringCPTS = catalog.structures.filter { $0.kind == .cpts && Self.covers($0, query.place) }
+        run.coveringCPTS = catalog.cpts.filter { Self.covers($0, query.place) }
         try await resolvePreferred(query, catalog: catalog, into: &run)
 
         let filter = siteFilter(query.target, mode: query.mode)
@@ -218,7 +218,7 @@ public final class SearchEngine: Sendable {
         }
         var places: [SOSPlace] = []
         if wantsSOS, query.mode == .slots {
-            for s in catalog.structures where s.kind == .sosMedecins {
+            for s in catalog.sosAssociations {
                 for (i, p) in s.consultationPlaces.enumerated() {
                     let d = Haversine.distanceKm(query.place.latitude, query.place.longitude, p.latitude, p.longitude)
                     if d <= radius {

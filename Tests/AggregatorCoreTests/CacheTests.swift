@@ -7,12 +7,12 @@ import Testing
 extension AggregatorCore {
     /// The per-(editor, practitioner, window) cache and single-flight.
     @Suite struct Cache {
-        private func setUp(ttl: Duration = .seconds(30), latency: Duration = .milliseconds(5),
+        private func setUp(ttl: Duration = .seconds(30), jitter: Double = 0, latency: Duration = .milliseconds(5),
                            script: (@Sendable (SandboxCall) -> SandboxAction)? = nil) -> (SlotAggregator, SandboxTransport, ManualClock) {
             let transport = SandboxTransport(["e": SandboxEditor(latency: latency, script: script)])
             let clock = ManualClock()
             let aggregator = SlotAggregator(editors: [sandboxEditor("e")], transport: transport,
-                                            configuration: configuration { $0.cacheTTL = ttl }, clock: clock)
+                                            configuration: configuration { $0.cacheTTL = ttl; $0.cacheJitter = jitter }, clock: clock)
             return (aggregator, transport, clock)
         }
 
@@ -29,6 +29,22 @@ extension AggregatorCore {
             #expect(Set(second.slots) == Set(first.slots))
             #expect(second.status("e") == .ok(slotCount: 90))
             #expect(second.report("e")?.cachedSubjects == 30)
+        }
+
+        @Test func jitteredEntriesExpireBetween80And100PercentOfTheTTL() async {
+            let (aggregator, transport, clock) = setUp(jitter: 0.2)
+            // Separate searches, separate requests: each answer draws its own lifetime in [24 s, 30 s].
+            let groups = (0..<20).map { somePractitioners(2, seed: UInt64(100 + $0)) }
+            for ps in groups { _ = await TimedSearch.run(aggregator, request(ps)) }
+            #expect(transport.calls.count == 20)
+            clock.advance(.seconds(23))
+            for ps in groups { _ = await TimedSearch.run(aggregator, request(ps)) }
+            #expect(transport.calls.count == 20, "nothing expires before 80 % of the TTL")
+            clock.advance(.seconds(4))
+            for ps in groups { _ = await TimedSearch.run(aggregator, request(ps)) }
+            let at27 = transport.calls.count - 20
+            // At 27 s about half have expired (all or none has a probability of 2 × 0.5^20).
+            #expect(at27 > 0 && at27 < 20, "expiries are spread, not simultaneous (\(at27) of 20 at 27 s)")
         }
 
         @Test func entriesExpireAfterTheTTL() async {

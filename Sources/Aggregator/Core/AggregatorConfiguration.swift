@@ -14,6 +14,9 @@ public struct AggregatorConfiguration: Sendable {
     public var circuitCooldown: Duration = .seconds(30)
     /// Cache lifetime of an (editor, practitioner/association, window) answer; zero disables the cache.
     public var cacheTTL: Duration = .seconds(30)
+    /// Share of the lifetime by which each answer's expiry is brought forward at random (0.2: between 80 % and
+    /// 100 % of `cacheTTL`), so that answers fetched together in a burst are not all fetched again at the same moment.
+    public var cacheJitter: Double = 0.2
     /// Most cache entries kept (expired ones go first, then the oldest).
     public var cacheMaxEntries: Int = 200_000
     /// Retries after a refused/reset connection or a 503 with Retry-After (never after a timeout).

@@ -32,7 +32,8 @@ public final class SlotAggregator: Sendable {
         self.configuration = configuration
         self.registry = Locked(editors)
         self.metrics = metrics
-        self.cache = SlotCache(ttl: configuration.cacheTTL, maxEntries: configuration.cacheMaxEntries, clock: clock)
+        self.cache = SlotCache(ttl: configuration.cacheTTL, jitter: configuration.cacheJitter,
+                               maxEntries: configuration.cacheMaxEntries, clock: clock)
         self.breakers = CircuitBreakers(threshold: configuration.circuitFailureThreshold, cooldown: configuration.circuitCooldown,
                                         clock: clock) { id, state in metrics.circuitStateChanged(editorID: id, to: state) }
         self.healthTracker = HealthTracker(capacity: configuration.healthSampleCount)

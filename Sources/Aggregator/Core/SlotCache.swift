@@ -18,6 +18,8 @@ final class SlotCache: Sendable {
     private struct Entry {
         let slots: [AggregatedSlot]
         let storedAt: ContinuousClock.Instant
+        /// This entry's lifetime (the TTL shortened by up to `jitter`).
+        let lifetime: Duration
     }
 
     /// The outcome of planning one editor's share of a search.
@@ -41,12 +43,14 @@ final class SlotCache: Sendable {
     }
 
     private let ttl: Duration
+    private let jitter: Double
     private let maxEntries: Int
     private let clock: any AggregatorClock
     private let state = Locked(State())
 
-    init(ttl: Duration, maxEntries: Int, clock: any AggregatorClock) {
+    init(ttl: Duration, jitter: Double = 0, maxEntries: Int, clock: any AggregatorClock) {
         self.ttl = ttl
+        self.jitter = min(max(jitter, 0), 0.9)
         self.maxEntries = max(1, maxEntries)
         self.clock = clock
     }
@@ -64,7 +68,7 @@ final class SlotCache: Sendable {
             for subject in subjects {
                 let key = Key(editorID: editor.id, flow: flow, subject: subject, window: window)
                 if enabled, let entry = s.entries[key] {
-                    if now - entry.storedAt < ttl {
+                    if now - entry.storedAt < entry.lifetime {
                         plan.cached[subject] = entry.slots
                         continue
                     }
@@ -110,9 +114,10 @@ final class SlotCache: Sendable {
         let waiters = state.withLock { s in
             unregister(fetch, from: &s)
             if enabled, case .success(let success) = outcome, success.cacheable {
+                let lifetime = jitter > 0 ? ttl * (1 - Double.random(in: 0...jitter)) : ttl
                 for subject in fetch.subjects where s.generations[subject, default: 0] == fetch.generations[subject] {
                     let key = Key(editorID: fetch.editor.id, flow: fetch.flow, subject: subject, window: fetch.windowKey)
-                    s.entries[key] = Entry(slots: success.slots[subject] ?? [], storedAt: now)
+                    s.entries[key] = Entry(slots: success.slots[subject] ?? [], storedAt: now, lifetime: lifetime)
                     s.keysBySubject[subject, default: []].insert(key)
                 }
                 if s.entries.count > maxEntries { evict(&s, now: now) }
@@ -178,7 +183,7 @@ final class SlotCache: Sendable {
 
     /// Drops expired entries, then the oldest ones down to 90 % of the cap.
     private func evict(_ s: inout State, now: ContinuousClock.Instant) {
-        for (key, entry) in s.entries where now - entry.storedAt >= ttl { Self.remove(key, from: &s) }
+        for (key, entry) in s.entries where now - entry.storedAt >= entry.lifetime { Self.remove(key, from: &s) }
         let target = maxEntries * 9 / 10
         guard s.entries.count > target else { return }
         let oldest = s.entries.sorted { $0.value.storedAt < $1.value.storedAt }.prefix(s.entries.count - target)

@@ -16,6 +16,10 @@ public struct DirectoryCatalog: Sendable {
     public let practitioners: [CatalogPractitioner]
     /// Every CPTS, MSP, CDS and SOS Médecins association.
     public let structures: [Structure]
+    /// The CPTS among them (searched for coverage on every search).
+    public let cpts: [Structure]
+    /// The SOS Médecins associations among them (their fixed places are searched on every search).
+    public let sosAssociations: [Structure]
 
     /// Creates a catalog.
     public init(index: SpatialIndex, idnps: [String], version: Int, practitioners: [CatalogPractitioner] = [],
@@ -26,6 +30,8 @@ public struct DirectoryCatalog: Sendable {
         self.practitioners = practitioners.count == idnps.count
             ? practitioners : idnps.map { _ in CatalogPractitioner(flags: [], structure: nil, vacations: []) }
         self.structures = structures
+        self.cpts = structures.filter { $0.kind == .cpts }
+        self.sosAssociations = structures.filter { $0.kind == .sosMedecins && !$0.consultationPlaces.isEmpty }
     }
 
     public static let empty = DirectoryCatalog(index: .empty, idnps: [], version: 0)
