@@ -280,10 +280,10 @@ public final class SearchEngine: Sendable {
     func fetchSlots(practitioners: [Candidate], associations: [IDNST], ringKm: Double, query: ResolvedQuery,
                     remaining: Duration, started: ContinuousClock.Instant, run: inout RunState,
                     events: (@Sendable (SearchEvent) async -> Void)?) async {
-        let ids = practitioners.compactMap { try? IDNPS(parsing: $0.idnps) }
+        let parsed = practitioners.compactMap { c in (try? IDNPS(parsing: c.idnps)).map { (c, $0) } }
+        let ids = parsed.map(\.1)
         var declared: [IDNPS: Set<String>] = [:]
-        for (c, id) in zip(practitioners.filter { (try? IDNPS(parsing: $0.idnps)) != nil }, ids)
-        where c.number >= 0 && Int(c.number) < run.catalog.practitioners.count {
+        for (c, id) in parsed where c.number >= 0 && Int(c.number) < run.catalog.practitioners.count {
             let vendors = run.catalog.practitioners[Int(c.number)].vendors
             if !vendors.isEmpty { declared[id] = Set(vendors) }
         }

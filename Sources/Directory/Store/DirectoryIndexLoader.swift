@@ -35,9 +35,6 @@ public struct DirectoryCatalog: Sendable {
     }
 
     public static let empty = DirectoryCatalog(index: .empty, idnps: [], version: 0)
-
-    /// The practitioner number of an IDNPS (linear: for the occasional lookup, not per hit).
-    public func practitionerNumber(of idnps: String) -> Int? { self.idnps.firstIndex(of: idnps) }
 }
 
 /// What the search needs to know about a practitioner without touching storage.
