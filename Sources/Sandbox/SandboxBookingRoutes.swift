@@ -1,4 +1,5 @@
 import FHIR
+import Identity
 import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
@@ -25,7 +26,9 @@ struct SandboxBookingRoutes {
             }
             guard let user = Self.user(request) else {
                 let back = request.uri.description
-                return Response(status: .seeOther, headers: [.location: "/connexion?retour=" + Self.encode(back)])
+                // With Pro Santé Connect, go straight to it: a regulator with a PSC session comes back logged in.
+                let login = editor.configuration.psc == nil ? "/connexion" : "/connexion/psc"
+                return Response(status: .seeOther, headers: [.location: login + "?retour=" + Self.encode(back)])
             }
             guard let id = try? IDNPS(parsing: idnps), let practitioner = editor.configuration.roster.practitioners[id] else {
                 return Self.page(404, "Agenda introuvable", "<p>Aucun agenda pour \(Self.escape(idnps)).</p>")
@@ -77,7 +80,47 @@ struct SandboxBookingRoutes {
                 <p><button>Se connecter</button></p>
                 <p class="aide">Bac à sable : comptes créés par la plateforme SAS (INT_R02), mot de passe « \(Self.demoPassword) ».</p>
                 </form>
+                \(editor.configuration.psc == nil ? "" : "<p><a href=\"/connexion/psc?retour=\(Self.encode(back))\">Se connecter avec Pro Santé Connect</a></p>")
                 """)
+        }
+        router.get("connexion/psc") { request, _ in
+            guard let psc = try editor.pscLogin() else {
+                return Self.page(404, "Pro Santé Connect non configuré", "<p>Connexion par mot de passe uniquement.</p>")
+            }
+            let back = request.uri.queryParameters.get("retour").flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil }
+            do {
+                let url = try await psc.startLogin(returnTo: back)
+                return Response(status: .found, headers: [.location: url.absoluteString])
+            } catch let error as PSCError {
+                return Self.page(503, "Pro Santé Connect indisponible", "<p>\(Self.escape(error.message))</p>")
+            }
+        }
+        router.get("connexion/psc/retour") { request, _ in
+            guard let psc = try editor.pscLogin() else {
+                return Self.page(404, "Pro Santé Connect non configuré", "<p>Connexion par mot de passe uniquement.</p>")
+            }
+            let q = request.uri.queryParameters
+            guard let code = q.get("code"), let state = q.get("state") else {
+                return Self.page(401, "Connexion refusée", "<p>Pro Santé Connect n'a pas authentifié l'utilisateur (\(Self.escape(q.get("error") ?? "réponse incomplète"))).</p>")
+            }
+            let result: (identity: PSCIdentity, returnTo: String?)
+            do {
+                result = try await psc.completeLogin(code: code, state: state)
+            } catch let error as PSCError {
+                editor.logger.warning("sandbox PSC login refused", metadata: ["detail": "\(error.detail)"])
+                return Self.page(401, "Connexion refusée", "<p>\(Self.escape(error.message))</p>")
+            }
+            // The regulator account synchronised by the platform (INT_R02) when there is one for this IDNPS.
+            let accounts = await editor.accounts.all()
+            let synced = accounts.first { $0.active && $0.identifierValue == result.identity.idnps }
+            let name = [result.identity.givenName, result.identity.familyName].compactMap { $0 }.joined(separator: " ")
+            let user = "\(name) (IDNPS \(result.identity.idnps)\(synced == nil ? ", compte non synchronisé" : ""))"
+            let token = UUID().uuidString
+            Self.sessions.withLockedValue { $0[token] = user }
+            editor.logger.info("sandbox PSC login", metadata: ["idnps": "\(result.identity.idnps)", "synced": "\(synced != nil)"])
+            return Response(status: .seeOther, headers: [
+                .location: result.returnTo ?? "/", .setCookie: "sandbox_session=\(token); Path=/; HttpOnly; Secure; SameSite=Lax",
+            ])
         }
         router.post("connexion") { request, _ in
             let form = try await Self.form(request)

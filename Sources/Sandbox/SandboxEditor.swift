@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import FHIR
+import Identity
 import Foundation
 import Hummingbird
 import HummingbirdTLS
@@ -8,6 +10,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SASDomain
+import ServiceLifecycle
 import TLS
 
 /// The request context of the sandbox vendor's routes (the connection is needed to inject a reset).
@@ -40,6 +43,11 @@ public struct SandboxEditorConfiguration: Sendable {
     public var memoSeconds = 2
     public var memoCapacity = 256
     public var roster: SandboxRoster
+    /// Port of the public web listener serving the booking pages over plain HTTPS (no client certificate), as a
+    /// real vendor's website; 0 for any free port; nil serves them on the FHIR listener (reachable with mTLS only).
+    public var webPort: Int?
+    /// Pro Santé Connect login on the booking pages (SSO: a regulator already logged in at PSC is not asked again).
+    public var psc: SandboxPSCLogin?
 
     public init(id: String, name: String, certificatePath: String, keyPath: String, clientCAPath: String?, roster: SandboxRoster) {
         self.id = id
@@ -51,6 +59,21 @@ public struct SandboxEditorConfiguration: Sendable {
     }
 }
 
+/// How a sandbox vendor logs regulators in through Pro Santé Connect (it is a PSC client like the platform).
+public struct SandboxPSCLogin: Sendable {
+    public var discoveryURL: String
+    public var clientID: String
+    public var clientSecret: String
+    /// CA of PSC's server certificate (the dev PKI for the stand-in).
+    public var caPath: String?
+    public init(discoveryURL: String, clientID: String, clientSecret: String, caPath: String?) {
+        self.discoveryURL = discoveryURL
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.caPath = caPath
+    }
+}
+
 /// A reference vendor ("éditeur") server speaking the SAS FHIR flows over mTLS, with fault injection.
 public final class SandboxEditor: Sendable {
     public let configuration: SandboxEditorConfiguration
@@ -58,12 +81,45 @@ public final class SandboxEditor: Sendable {
     let faultsBox: NIOLockedValueBox<SandboxFaults>
     let bookedSlots = NIOLockedValueBox<Set<String>>([])
     let bound = NIOLockedValueBox<Int?>(nil)
+    let webBound = NIOLockedValueBox<Int?>(nil)
     let logger: Logger
     /// Requests served per path, for tests.
     let counters = NIOLockedValueBox<[String: Int]>([:])
     /// Identical searches within two seconds get the same bytes (a vendor may cache; benchmarks then measure the
     /// platform, not the sandbox's JSON encoding). Cleared by every booking.
     let memo = NIOLockedValueBox<[String: (at: ContinuousClock.Instant, faults: SandboxFaults, data: Data)]>([:])
+    /// The PSC client, made at first use (its redirect URI needs the bound port).
+    let pscClient = NIOLockedValueBox<(client: ProSanteConnectClient, http: HTTPClient)?>(nil)
+
+    /// The vendor's PSC client (nil when PSC login is not configured).
+    func pscLogin() throws -> ProSanteConnectClient? {
+        guard let psc = configuration.psc else { return nil }
+        return try pscClient.withLockedValue { cached in
+            if let cached { return cached.client }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
+            if let ca = psc.caPath { tls.additionalTrustRoots = [.file(ca)] }
+            var httpConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+            httpConfiguration.redirectConfiguration = .disallow
+            let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+            let client = ProSanteConnectClient(
+                configuration: PSCConfiguration(discoveryURL: psc.discoveryURL, clientID: psc.clientID,
+                                                clientSecret: psc.clientSecret, redirectURI: pscRedirectURI,
+                                                postLogoutRedirectURI: webOrigin + "/"),
+                pending: MemoryOIDCLoginStore(), http: http, logger: logger)
+            cached = (client, http)
+            return client
+        }
+    }
+
+    /// The vendor's PSC callback (to register at PSC).
+    public var pscRedirectURI: String { webOrigin + "/connexion/psc/retour" }
+
+    /// Closes the PSC client's connections.
+    public func shutdown() async {
+        let http = pscClient.withLockedValue { $0?.http }
+        try? await http?.shutdown()
+    }
 
     public init(configuration: SandboxEditorConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -86,6 +142,16 @@ public final class SandboxEditor: Sendable {
 
     /// `https://host:port`.
     public var origin: String { "https://\(configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host):\(port ?? configuration.port)" }
+
+    /// The web listener's bound port once it runs.
+    public var boundWebPort: Int? { webBound.withLockedValue { $0 } }
+
+    /// Where the booking pages are: the web listener when configured, else the FHIR listener.
+    public var webOrigin: String {
+        guard let webPort = configuration.webPort else { return origin }
+        let host = configuration.host == "0.0.0.0" ? "127.0.0.1" : configuration.host
+        return "https://\(host):\(webBound.withLockedValue { $0 } ?? webPort)"
+    }
 
     /// The FHIR base URL (`https://host:port/fhir`).
     public var fhirBaseURL: String { origin + "/fhir" }
@@ -129,7 +195,7 @@ public final class SandboxEditor: Sendable {
         }
         let router = Router(context: SandboxRequestContext.self)
         SandboxFHIRRoutes(editor: self).register(on: router)
-        SandboxBookingRoutes(editor: self).register(on: router)
+        if configuration.webPort == nil { SandboxBookingRoutes(editor: self).register(on: router) }
         let bound = self.bound
         return Application(
             router: router,
@@ -140,10 +206,29 @@ public final class SandboxEditor: Sendable {
             logger: logger)
     }
 
+    /// Every listener: the FHIR one, and the web one when ``SandboxEditorConfiguration/webPort`` is set.
+    public func services() throws -> [any Service] {
+        var services: [any Service] = [try application()]
+        if let webPort = configuration.webPort {
+            var tls = try TLSConfigurations.server(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
+            tls.minimumTLSVersion = .tlsv12
+            let router = Router(context: SandboxRequestContext.self)
+            SandboxBookingRoutes(editor: self).register(on: router)
+            let bound = webBound
+            services.append(Application(
+                router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+                configuration: .init(address: .hostname(configuration.host, port: webPort),
+                                     serverName: "sandbox-\(configuration.id)-web"),
+                onServerRunning: { channel in bound.withLockedValue { $0 = channel.localAddress?.port } },
+                logger: logger))
+        }
+        return services
+    }
+
     var search: SandboxSearch {
         let booked = bookedSlots
         return SandboxSearch(roster: configuration.roster, agenda: SandboxAgenda(seed: configuration.seed),
-                             baseURL: fhirBaseURL, bookingBase: origin,
+                             baseURL: fhirBaseURL, bookingBase: webOrigin,
                              booked: { id in booked.withLockedValue { $0.contains(id) } })
     }
 

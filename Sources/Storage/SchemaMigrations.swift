@@ -145,5 +145,73 @@ public enum SchemaMigrations {
             )
             """,
         ]),
+        Migration(5, "accounts, roles, territories, sessions, password resets, OpenID Connect logins", [
+            """
+            CREATE TABLE accounts (
+                id TEXT PRIMARY KEY,
+                email TEXT NOT NULL UNIQUE,
+                display_name TEXT NOT NULL,
+                idnps TEXT UNIQUE,
+                password_hash TEXT,
+                must_change_password INTEGER NOT NULL DEFAULT 0,
+                status TEXT NOT NULL,
+                status_reason TEXT,
+                failed_attempts INTEGER NOT NULL DEFAULT 0,
+                lockouts INTEGER NOT NULL DEFAULT 0,
+                locked_until BIGINT,
+                last_login_at BIGINT,
+                inactivity_warned_at BIGINT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                version INTEGER NOT NULL DEFAULT 1
+            )
+            """,
+            """
+            CREATE TABLE account_roles (
+                account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                role TEXT NOT NULL,
+                PRIMARY KEY (account_id, role)
+            )
+            """,
+            """
+            CREATE TABLE account_territories (
+                account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                territory TEXT NOT NULL,
+                PRIMARY KEY (account_id, territory)
+            )
+            """,
+            """
+            CREATE TABLE sessions (
+                id_sha256 TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                csrf_token TEXT NOT NULL,
+                method TEXT NOT NULL,
+                id_token TEXT,
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                remote_address TEXT
+            )
+            """,
+            "CREATE INDEX sessions_account ON sessions (account_id)",
+            """
+            CREATE TABLE password_resets (
+                token_sha256 TEXT PRIMARY KEY,
+                account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL,
+                used_at BIGINT
+            )
+            """,
+            """
+            CREATE TABLE oidc_logins (
+                state TEXT PRIMARY KEY,
+                nonce TEXT NOT NULL,
+                code_verifier TEXT NOT NULL,
+                return_to TEXT,
+                created_at BIGINT NOT NULL
+            )
+            """,
+        ]),
     ]
 }

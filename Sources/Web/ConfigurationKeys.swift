@@ -1,3 +1,4 @@
+import Foundation
 /// The documented configuration keys: one table drives parsing, validation, environment variables and the README.
 public struct ConfigurationKey: Sendable {
     /// Dotted key as written in `sas.yaml` (`http.port`).
@@ -69,6 +70,33 @@ extension ConfigurationKey {
         .init(name: "admin.api_token_sha256", defaultValue: nil,
               help: "Hex SHA-256 of the operator bearer token that opens `/api/v1/admin/*` (closed when unset).",
               validate: sha256Hex),
+        .init(name: "http.public_url", defaultValue: nil,
+              help: "The platform's address as browsers see it (`https://sas.example.fr`), for Pro Santé Connect callbacks and reset links. Default: `http://127.0.0.1:<http.port>`.",
+              validate: url),
+        .init(name: "http.secure_cookies", defaultValue: "true",
+              help: "Mark session cookies `Secure` (HTTPS only). Only the loopback demo turns it off.", validate: boolean),
+        .init(name: "session.idle_minutes", defaultValue: "30", help: "A session unused this long ends.",
+              validate: integer(5...240)),
+        .init(name: "session.absolute_hours", defaultValue: "12", help: "A session ends this long after login, whatever the activity.",
+              validate: integer(1...24)),
+        .init(name: "password.memory_kib", defaultValue: "19456",
+              help: "Argon2id memory cost of password hashes in KiB (with 2 passes, 1 lane). Raised values apply at each user's next login.",
+              validate: integer(1024...1_048_576)),
+        .init(name: "login.max_failures", defaultValue: "5", help: "Consecutive wrong passwords that lock an account.",
+              validate: integer(3...20)),
+        .init(name: "login.lockout_seconds", defaultValue: "60",
+              help: "First lock-out; it doubles at each further lock-out without a successful login, up to one hour.",
+              validate: integer(1...3600)),
+        .init(name: "psc.discovery_url", defaultValue: nil,
+              help: "Pro Santé Connect discovery document (`https://auth.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration`). PSC login is off when unset.",
+              validate: url),
+        .init(name: "psc.client_id", defaultValue: nil, help: "The platform's client id at Pro Santé Connect.", validate: nonEmpty),
+        .init(name: "psc.client_secret", defaultValue: nil,
+              help: "The client secret (also the HS256 key of id_tokens). Give it through `SAS_PSC_CLIENT_SECRET`, never in a file under version control.",
+              validate: nonEmpty),
+        .init(name: "psc.ca", defaultValue: nil,
+              help: "PEM CA certificates Pro Santé Connect's server certificate must chain to, besides the system roots (the dev PKI for the stand-in).",
+              validate: nonEmpty),
         .init(name: "pki.dev_directory", defaultValue: "sas-data/pki",
               help: "Where the dev PKI lives when certificates are not configured (never used in production).",
               validate: nonEmpty),
@@ -141,6 +169,15 @@ extension ConfigurationKey {
             throw ConfigurationValueError("64 caractères hexadécimaux (SHA-256 du jeton) sont attendus, jamais le jeton lui-même")
         }
         return v
+    }
+
+    static let url: @Sendable (String) throws -> String = { value throws in
+        let v = value.trimmingCharacters(in: .whitespaces)
+        guard let components = URLComponents(string: v), ["http", "https"].contains(components.scheme ?? ""),
+              components.host?.isEmpty == false else {
+            throw ConfigurationValueError("une URL http(s):// complète est attendue")
+        }
+        return v.hasSuffix("/") ? String(v.dropLast()) : v
     }
 
     static let databaseURL: @Sendable (String) throws -> String = { value throws in

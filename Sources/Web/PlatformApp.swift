@@ -9,6 +9,7 @@ import ServiceLifecycle
 import Aggregator
 import Search
 import Directory
+import Identity
 import Storage
 import TLS
 
@@ -67,13 +68,17 @@ public struct PlatformApp: Sendable {
     public let apiTokens: APITokenStore
     /// The search engine.
     public let searchEngine: SearchEngine
+    /// Accounts, sessions and Pro Santé Connect.
+    public let identity: IdentityServices
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
 
     /// Creates the application around an opened database.
     public init(configuration: PlatformConfiguration, database: any Database, logger: Logger,
-                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) throws {
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                identity: IdentityServices? = nil) throws {
+        self.identity = try identity ?? IdentityServices(configuration: configuration, database: database, logger: logger)
         self.configuration = configuration
         self.database = database
         self.readiness = Readiness()
@@ -120,11 +125,14 @@ public struct PlatformApp: Sendable {
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(registry: registry, listener: "http"))
         router.add(middleware: ErrorMiddleware(pages: pages))
+        router.add(middleware: SessionMiddleware(identity: identity))
+        IdentityRoutes(identity: identity, pages: pages, database: database).register(on: router)
         OperationsRoutes(database: database, readiness: readiness, registry: registry).register(on: router)
         let environment = configuration.environment.rawValue
         let readiness = self.readiness
-        router.get("/") { _, context in
+        router.get("/") { request, context in
             pages.response("home", title: "Accueil", values: [
+                "message": request.uri.queryParameters.get("message") ?? "",
                 "environment": environment,
                 "schemaVersion": readiness.schemaVersion,
                 "readiness": readiness.migrated ? "prête" : "démarrage en cours",
@@ -208,6 +216,7 @@ public struct PlatformApp: Sendable {
         var services: [any Service] = [
             DatabaseService(database: database, readiness: readiness, logger: logger),
             EditorTransportService(transport: transport),
+            IdentityMaintenanceService(identity: identity, readiness: readiness, logger: logger),
             DirectoryRefreshService(loader: directory, readiness: readiness, logger: logger),
             editorRegistryService,
         ]

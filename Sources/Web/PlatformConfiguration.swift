@@ -74,6 +74,18 @@ public struct PlatformConfiguration: Sendable {
     /// Practitioners whose slots one search asks for, at most.
     public var searchMaxCandidates: Int
     public var devPKIDirectory: String
+    /// The platform's address as browsers see it.
+    public var publicURL: String
+    public var secureCookies: Bool
+    public var sessionIdleMinutes: Int
+    public var sessionAbsoluteHours: Int
+    public var passwordMemoryKiB: Int
+    public var loginMaxFailures: Int
+    public var loginLockoutSeconds: Int
+    public var pscDiscoveryURL: String?
+    public var pscClientID: String?
+    public var pscClientSecret: String?
+    public var pscCAPath: String?
     public var adminTokenSHA256: String?
     public var editorsRegistryFile: String?
     public var databaseURL: String
@@ -157,6 +169,17 @@ public struct PlatformConfiguration: Sendable {
         aggregatorCacheSeconds = Int(values["aggregator.cache_seconds"]!)!
         searchMaxCandidates = Int(values["search.max_candidates"]!)!
         devPKIDirectory = values["pki.dev_directory"]!
+        publicURL = values["http.public_url"] ?? "http://127.0.0.1:\(values["http.port"]!)"
+        secureCookies = values["http.secure_cookies"] == "true"
+        sessionIdleMinutes = Int(values["session.idle_minutes"]!)!
+        sessionAbsoluteHours = Int(values["session.absolute_hours"]!)!
+        passwordMemoryKiB = Int(values["password.memory_kib"]!)!
+        loginMaxFailures = Int(values["login.max_failures"]!)!
+        loginLockoutSeconds = Int(values["login.lockout_seconds"]!)!
+        pscDiscoveryURL = values["psc.discovery_url"]
+        pscClientID = values["psc.client_id"]
+        pscClientSecret = values["psc.client_secret"]
+        pscCAPath = values["psc.ca"]
         adminTokenSHA256 = values["admin.api_token_sha256"]
         editorsRegistryFile = values["editors.registry_file"]
         databaseURL = values["database.url"]!
@@ -187,6 +210,16 @@ public struct PlatformConfiguration: Sendable {
             throw ConfigurationError.missingValue(
                 key: editorsClientCertificatePath == nil ? "editors.client_certificate" : "editors.ca",
                 reason: "en production, l'identité IGC Santé de la plateforme et l'AC des éditeurs doivent être fournies")
+        }
+        if pscDiscoveryURL != nil && (pscClientID == nil || pscClientSecret == nil) {
+            throw ConfigurationError.missingValue(
+                key: pscClientID == nil ? "psc.client_id" : "psc.client_secret",
+                reason: "la connexion Pro Santé Connect demande l'identifiant et le secret du client")
+        }
+        if environment == .production && !secureCookies {
+            throw ConfigurationError.invalidValue(
+                key: "http.secure_cookies", value: "false", source: sources["http.secure_cookies"] ?? .defaultValue,
+                reason: "en production, les cookies de session sont réservés à HTTPS")
         }
         if httpPort != 0 && fhirEnabled && httpPort == fhirPort && httpHost == fhirHost {
             throw ConfigurationError.invalidValue(

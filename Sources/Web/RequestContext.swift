@@ -1,4 +1,5 @@
 import Hummingbird
+import Identity
 import Logging
 import NIOCore
 import TLS
@@ -18,6 +19,10 @@ public struct AppRequestContext: RequestContext {
     public var clientIdentity: CertificateIdentity?
     /// Who is acting (an API token's name, later a user), for logs and the audit trail.
     public var actor: String?
+    /// The browser session, when the request carries a live session cookie.
+    public var session: Session?
+    /// The cookie secret of that session (to close or rotate it).
+    public var sessionSecret: String?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

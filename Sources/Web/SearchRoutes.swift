@@ -1,6 +1,7 @@
 import Directory
 import Foundation
 import Hummingbird
+import Identity
 import Logging
 import NIOCore
 import SASDomain
@@ -17,9 +18,10 @@ struct SearchRoutes {
     let logger: Logger
 
     func register(on router: Router<AppRequestContext>) {
-        let group = router.group("api/v1/search").add(middleware: APITokenMiddleware(store: tokens, scope: APIScope.search))
+        let group = router.group("api/v1/search")
+            .add(middleware: RequirePermission(permission: .search, apiTokens: (tokens, APIScope.search)))
         group.get { request, context in
-            let search = try Self.parse(request.uri.queryParameters)
+            let search = try Self.parse(request.uri.queryParameters, context: context)
             do {
                 let response = try await engine.search(search)
                 log(response, context: context, streamed: false)
@@ -30,7 +32,7 @@ struct SearchRoutes {
             }
         }
         group.get("stream") { request, context in
-            let search = try Self.parse(request.uri.queryParameters)
+            let search = try Self.parse(request.uri.queryParameters, context: context)
             let engine = self.engine
             let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream(bufferingPolicy: .unbounded)
             let task = Task {
@@ -136,7 +138,9 @@ struct SearchRoutes {
     }
 
     /// Reads the query string; malformed values are refused with a French message naming the parameter.
-    static func parse(_ params: Parameters) throws -> SearchRequest {
+    static func parse(_ params: Parameters, context: AppRequestContext) throws -> SearchRequest {
+        // A session searches with its role's visibility; an API token as a regulator.
+        let role: SearchRole = context.session.map { $0.account.roles.contains(.regulator) ? .regulator : .ioa } ?? .regulator
         func text(_ key: String) -> String? {
             params[key[...]].map(String.init).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         }
@@ -181,7 +185,7 @@ struct SearchRoutes {
             what: text("what"), place: text("where"), latitude: try number("lat"), longitude: try number("lon"),
             from: try date("from", endOfDay: false), to: try date("to", endOfDay: true), consultationTypes: types,
             // The role comes from the caller's identity, never from a parameter: an API token searches as a regulator.
-            mode: mode, preferredDoctor: text("medecin_traitant"), role: .regulator,
+            mode: mode, preferredDoctor: text("medecin_traitant"), role: role,
             pageSize: try integer("page_size", default: 5), cursor: text("cursor"), minimumOffers: try integer("k", default: 5))
     }
 }

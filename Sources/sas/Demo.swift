@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import Directory
+import Identity
+import Sandbox
+import TLS
 import Storage
 import Web
 
@@ -32,8 +35,11 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Nombre de praticiens de la France synthétique de démonstration.")
     var practitioners = 20_000
 
-    @Option(name: .customLong("sandbox-port"), help: "Premier port des éditeurs bac à sable (7 ports consécutifs).")
+    @Option(name: .customLong("sandbox-port"), help: "Premier port des éditeurs bac à sable (7 ports consécutifs pour FHIR, les mêmes + 50 pour leurs pages web).")
     var sandboxPort = 9_101
+
+    @Option(name: .customLong("psc-port"), help: "Port du Pro Santé Connect bac à sable (HTTPS).")
+    var pscPort = 9_190
 
     func run() async throws {
         let directory = URL(fileURLWithPath: dataDirectory)
@@ -43,6 +49,12 @@ struct Demo: AsyncParsableCommand {
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let configuration: PlatformConfiguration
+        let pkiDirectory = directory.appendingPathComponent("pki").path
+        let pki = DevPKIFiles(directory: URL(fileURLWithPath: pkiDirectory))
+        // Client secrets are drawn at every start: nothing secret is written anywhere.
+        let platformSecret = Authenticator.randomToken(bytes: 24)
+        let pscOrigin = "https://127.0.0.1:\(pscPort)"
+        let discovery = pscOrigin + "/auth/realms/esante-wallet/.well-known/wallet-openid-configuration"
         do {
             configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [
                 (key: "environment", value: "development", flag: "demo"),
@@ -50,19 +62,36 @@ struct Demo: AsyncParsableCommand {
                 (key: "fhir.port", value: fhirPort, flag: "--fhir-port"),
                 (key: "database.url", value: "sqlite:\(directory.appendingPathComponent("sas.sqlite").path)", flag: "demo"),
                 (key: "log.format", value: logFormat, flag: "--log-format"),
-                (key: "pki.dev_directory", value: directory.appendingPathComponent("pki").path, flag: "demo"),
+                (key: "pki.dev_directory", value: pkiDirectory, flag: "demo"),
+                (key: "http.secure_cookies", value: "false", flag: "demo"),
+                (key: "psc.discovery_url", value: discovery, flag: "demo"),
+                (key: "psc.client_id", value: "sas-demo", flag: "demo"),
+                (key: "psc.client_secret", value: platformSecret, flag: "demo"),
+                (key: "psc.ca", value: pki.caChainPath, flag: "demo"),
             ])
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("sas: \(error.description)\n".utf8))
             throw ExitCode(78)
         }
         let logger = bootstrapLogging(configuration)
-        let pkiDirectory = directory.appendingPathComponent("pki").path
+        let psc = try DemoIdentity.standIn(pki: pki, port: pscPort, platformURL: configuration.publicURL,
+                                           platformSecret: platformSecret, logger: logger)
+        let vendorSecrets = Dictionary(uniqueKeysWithValues: DemoSandboxes.vendors.map { ($0.0, Authenticator.randomToken(bytes: 24)) })
         // Directory first (the sandbox vendors' agendas come from it), then the vendors, then the platform.
         let sandboxes = try await DemoSandboxes.prepare(
-            configuration: configuration, practitioners: practitioners, firstPort: sandboxPort, logger: logger)
+            configuration: configuration, practitioners: practitioners, firstPort: sandboxPort,
+            psc: { vendor in
+                SandboxPSCLogin(discoveryURL: discovery, clientID: "editeur-\(vendor)",
+                                clientSecret: vendorSecrets[vendor] ?? "", caPath: pki.caChainPath)
+            }, logger: logger)
+        for sandbox in sandboxes {
+            let id = sandbox.editor.configuration.id
+            psc.register(PSCClientRegistration(clientID: "editeur-\(id)", secret: vendorSecrets[id] ?? "",
+                                               redirectURIs: [sandbox.editor.pscRedirectURI],
+                                               postLogoutRedirectURIs: [sandbox.editor.origin + "/"]))
+        }
         try await runPlatform(configuration: configuration, logger: logger,
-                              extraServices: try sandboxes.map { try $0.editor.application() }) { app in
+                              extraServices: try sandboxes.flatMap { try $0.editor.services() } + [try psc.application()]) { app in
             let http = await app.ports.httpPort()
             let fhir = configuration.fhirEnabled ? await app.ports.fhirPort() : 0
             _ = try? await app.directory.refreshIfNeeded()
@@ -71,6 +100,9 @@ struct Demo: AsyncParsableCommand {
                 _ = try? await app.apiTokens.revoke(id: old.id, actor: "demo")
             }
             let secret = (try? await app.apiTokens.create(name: "démo", scopes: [APIScope.search], actor: "demo"))?.1 ?? "?"
+            let accounts = (try? await DemoIdentity.refreshAccounts(database: app.database,
+                                                                    memoryKiB: configuration.passwordMemoryKiB)) ?? []
+            let accountLines = accounts.map { "    \($0.email)  \($0.password)  (\($0.roles))" }.joined(separator: "\n")
             let vendorLines = sandboxes.map { "    \($0.editor.configuration.name) (\($0.personality)) : \($0.editor.fhirBaseURL)" }
                 .joined(separator: "\n")
             print("""
@@ -85,6 +117,10 @@ struct Demo: AsyncParsableCommand {
                   Recherche (API, jeton de démonstration) :
                     curl -H 'Authorization: Bearer \(secret)' \\
                       'http://127.0.0.1:\(http)/api/v1/search?what=generaliste&where=Lyon'
+                  Comptes de démonstration (mots de passe tirés à chaque démarrage) :
+                \(accountLines)
+                  Pro Santé Connect (bac à sable) : \(pscOrigin)/auth — cartes CPS de test
+                    (Dr Claire MARTIN = compte régulateur ; « Se connecter avec Pro Santé Connect »)
                   Éditeurs bac à sable (FHIR mTLS) :
                 \(vendorLines)
                   Arrêt          : Ctrl-C

@@ -30,6 +30,7 @@ enum DemoSandboxes {
     /// `personality` replaces every vendor's own (the search benchmark runs them all `instant`).
     static func prepare(configuration: PlatformConfiguration, practitioners: Int, firstPort: Int,
                         personality override: String? = nil, memoSeconds: Int? = nil,
+                        psc: (@Sendable (_ vendor: String) -> SandboxPSCLogin?)? = nil,
                         logger: Logger) async throws -> [Running] {
         let database = try await openDatabase(url: configuration.databaseURL, maxConnections: 2, logger: logger)
         defer { Task { try? await database.close() } }
@@ -62,6 +63,8 @@ enum DemoSandboxes {
             sandbox.faults = SandboxFaults.personality(personality) ?? SandboxFaults()
             sandbox.crlPaths = [pki.crlPath]
             sandbox.seed = UInt64(offset + 1)
+            sandbox.psc = psc?(id)
+            if psc != nil { sandbox.webPort = firstPort + 50 + offset }
             if let memoSeconds {
                 sandbox.memoSeconds = memoSeconds
                 sandbox.memoCapacity = 100_000

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Identity
 import Logging
 import Sandbox
 import ServiceLifecycle
@@ -12,7 +13,44 @@ struct SandboxCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sandbox",
         abstract: "Serveurs de référence : éditeur bac à sable (FHIR INT_R01/R04/SOS/R02 en mTLS, page de réservation).",
-        subcommands: [EditorServer.self])
+        subcommands: [EditorServer.self, PSCServer.self])
+
+    struct PSCServer: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "psc",
+            abstract: "Lance un Pro Santé Connect bac à sable (fournisseur OpenID Connect, HTTPS).",
+            discussion: """
+                Mêmes chemins et particularités que PSC (découverte wallet-openid-configuration, acr eidas1, PKCE S256,
+                userinfo JSON ou JWT, ES256 ou HS256), page de choix d'une carte CPS de test, session navigateur (SSO).
+                Client : --client 'ID SECRET URL_RETOUR[,URL_RETOUR…]' (répétable).
+                Pannes à chaud : PUT https://…/_sandbox/psc (JSON) ; rotation des clés : POST …/_sandbox/psc/rotate.
+                """)
+        @Option(help: "Port HTTPS.") var port = 9_190
+        @Option(name: .customLong("pki-dir"), help: "PKI de développement (créée si absente).") var pkiDir = "sas-data/pki"
+        @Option(help: "Client enregistré : « identifiant secret url[,url…] ».") var client: [String] = []
+
+        func run() async throws {
+            LoggingSetup.bootstrapForTools()
+            let logger = Logger(label: "psc-sandbox")
+            var clients: [PSCClientRegistration] = []
+            for item in client {
+                let parts = item.split(separator: " ").map(String.init)
+                guard parts.count == 3 else { throw ValidationError("--client attend « identifiant secret url[,url…] »") }
+                clients.append(PSCClientRegistration(clientID: parts[0], secret: parts[1],
+                                                     redirectURIs: parts[2].split(separator: ",").map(String.init)))
+            }
+            let pki = DevPKIFiles(directory: URL(fileURLWithPath: pkiDir))
+            let psc = try DemoIdentity.standIn(pki: pki, port: port, platformURL: "http://127.0.0.1:8080",
+                                               platformSecret: Authenticator.randomToken(bytes: 24), logger: logger)
+            for registration in clients { psc.register(registration) }
+            var groupConfiguration = ServiceGroupConfiguration(
+                services: [.init(service: try psc.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            groupConfiguration.maximumGracefulShutdownDuration = .seconds(2)
+            print("Pro Santé Connect bac à sable : \(psc.discoveryURL) — \(psc.configuration.professionals.count) cartes de test, \(clients.count) client(s)")
+            fflush(nil)
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        }
+    }
 
     struct EditorServer: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Identity
 import Hummingbird
 import Logging
 import NIOCore
@@ -33,7 +34,9 @@ final class RunningPlatform: Sendable {
 
     static func start(
         databaseURL: String? = nil, waitForReady: Bool = true, settings: [String: String] = [:],
-        httpRoutes: PlatformApp.RouteHook? = nil, fhirRoutes: PlatformApp.RouteHook? = nil
+        httpRoutes: PlatformApp.RouteHook? = nil, fhirRoutes: PlatformApp.RouteHook? = nil,
+        pkiDirectory: URL? = nil,
+        identity: (@Sendable (PlatformConfiguration, any Database) throws -> IdentityServices)? = nil
     ) async throws -> RunningPlatform {
         var cleanups: [@Sendable () async -> Void] = []
         let url: String
@@ -44,15 +47,16 @@ final class RunningPlatform: Sendable {
             url = fresh.url
             cleanups.append(fresh.cleanup)
         }
-        let pki = FileManager.default.temporaryDirectory.appendingPathComponent("sas-pki-\(UUID().uuidString)")
-        cleanups.append({ try? FileManager.default.removeItem(at: pki) })
+        let pki = pkiDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("sas-pki-\(UUID().uuidString)")
+        if pkiDirectory == nil { cleanups.append({ try? FileManager.default.removeItem(at: pki) }) }
         let configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [
             (key: "http.port", value: "0", flag: "test"), (key: "fhir.port", value: "0", flag: "test"),
             (key: "database.url", value: url, flag: "test"), (key: "shutdown.grace_seconds", value: "10", flag: "test"),
             (key: "pki.dev_directory", value: pki.path, flag: "test"),
         ] + settings.map { (key: $0.key, value: $0.value, flag: "test") })
         let database = try await openDatabase(url: url, logger: TestDatabases.logger)
-        let app = try PlatformApp(configuration: configuration, database: database, logger: TestDatabases.logger)
+        let app = try PlatformApp(configuration: configuration, database: database, logger: TestDatabases.logger,
+                                  identity: try identity?(configuration, database))
         let tls = try app.fhirTLSConfiguration()
         let services = try app.services(pages: try await Pages.load(), fhirTLS: tls,
                                         httpRoutes: httpRoutes, fhirRoutes: fhirRoutes)
