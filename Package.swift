@@ -85,6 +85,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Agenda",
+            dependencies: ["Storage", "SASDomain"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Identity",
             dependencies: [
                 "Storage", "SASDomain",
@@ -117,7 +122,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity",
+                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity", "Agenda",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -136,7 +141,7 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity", "Agenda",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -168,7 +173,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity", "Agenda",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -51,6 +51,37 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
+# chromium_ensure_installed: Debian's Chromium, for the browser test of the regulator's workspace.
+chromium_ensure_installed() {
+  if ! command -v chromium >/dev/null 2>&1; then
+    echo "== installing Chromium (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq chromium >/dev/null
+  fi
+  command -v chromium >/dev/null 2>&1 || { echo "chromium not found after install" >&2; return 1; }
+}
+
+# free_sandbox_base: a port P such that P..P+6 (sandbox vendors' FHIR) and P+50..P+56 (their web pages) are free,
+# taken outside the ephemeral range so that later free_port calls cannot land inside it.
+free_sandbox_base() {
+  python3 - <<'PY'
+import random, socket
+for _ in range(200):
+    base = random.randrange(20000, 29000)
+    ports = list(range(base, base + 7)) + list(range(base + 50, base + 57))
+    sockets = []
+    try:
+        for p in ports:
+            s = socket.socket(); s.bind(("127.0.0.1", p)); sockets.append(s)
+    except OSError:
+        continue
+    finally:
+        for s in sockets: s.close()
+    print(base); break
+PY
+}
+
 # wait_http URL STATUS SECONDS: polls until URL answers STATUS.
 wait_http() {
   local url=$1 want=$2 secs=$3 i code

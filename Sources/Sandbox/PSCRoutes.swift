@@ -187,9 +187,10 @@ extension PSCStandIn {
         ]
         if let nonce = faults.nonce ?? pending.nonce { claims["nonce"] = .string(nonce) }
         var idToken = try await sign(claims, clientSecret: client.secret, faults: faults)
-        if faults.badSignature {
-            let last = idToken.removeLast()
-            idToken.append(last == "A" ? "B" : "A")
+        if faults.badSignature, let dot = idToken.lastIndex(of: "."), idToken.index(after: dot) < idToken.endIndex {
+            // Change the signature's first character: it carries real bits (the last one may be padding only).
+            let first = idToken.index(after: dot)
+            idToken.replaceSubrange(first...first, with: idToken[first] == "A" ? "Q" : "A")
         }
         let accessToken = Self.random(32)
         state.withLockedValue { $0.accessTokens[accessToken] = (pending.professional, clientID) }

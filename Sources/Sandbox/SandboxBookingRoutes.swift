@@ -57,6 +57,32 @@ struct SandboxBookingRoutes {
                 <ul class="creneaux">\(rows.isEmpty ? "<li>Aucun créneau disponible.</li>" : rows)</ul>
                 """)
         }
+        // An SOS Médecins fixed place's page (the `Slot.comment` of the SOS search): same gating as a practitioner's.
+        router.get("sos/{idnst}/{place}") { request, context in
+            let idnst = try context.parameters.require("idnst")
+            guard let origin = request.uri.queryParameters.get("origin"), origin == "sas" || origin.hasPrefix("sas-") else {
+                return Self.page(403, "Accès réservé", "<p>Page réservée à la plateforme SAS (paramètre <code>origin=sas</code> absent).</p>")
+            }
+            guard let user = Self.user(request) else {
+                let login = editor.configuration.psc == nil ? "/connexion" : "/connexion/psc"
+                return Response(status: .seeOther, headers: [.location: login + "?retour=" + Self.encode(request.uri.description)])
+            }
+            guard let id = try? IDNST(parsing: idnst), let association = editor.configuration.roster.associations[id],
+                  let index = Int(try context.parameters.require("place")), association.places.indices.contains(index) else {
+                return Self.page(404, "Lieu introuvable", "<p>Aucun lieu fixe de consultation « \(Self.escape(idnst)) ».</p>")
+            }
+            let place = association.places[index]
+            let slot = request.uri.queryParameters.get("creneau") ?? ""
+            let booked = editor.bookedSlots.withLockedValue { $0.contains(slot) }
+            return Self.page(200, "\(association.structure.name) — \(place.city)", """
+                <p>Connecté·e en tant que régulateur SAS : <strong>\(Self.escape(user))</strong> (origine <code>\(Self.escape(origin))</code>).</p>
+                <p>\(Self.escape(place.line)), \(Self.escape(place.postalCode)) \(Self.escape(place.city))\(place.phone.map { " — ☎ " + Self.escape($0) } ?? "")</p>
+                \(slot.isEmpty ? "" : booked ? "<p>Ce créneau vient d'être réservé.</p>" : """
+                <form method="post" action="/rdv/\(Self.escape(idnst))/reserver"><input type="hidden" name="creneau" value="\(Self.escape(slot))">
+                <input type="hidden" name="origin" value="\(Self.escape(origin))"><button>Réserver ce créneau</button></form>
+                """)
+                """)
+        }
         router.post("rdv/{idnps}/reserver") { request, context in
             let idnps = try context.parameters.require("idnps")
             guard let user = Self.user(request) else { return Self.page(401, "Connexion requise", "<p>Session expirée.</p>") }

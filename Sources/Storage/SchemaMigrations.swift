@@ -213,5 +213,30 @@ public enum SchemaMigrations {
             )
             """,
         ]),
+        Migration(6, "orientations (a regulator's choice of slot or practitioner; no patient data)", [
+            """
+            CREATE TABLE orientations (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                status TEXT NOT NULL,
+                regulator_id TEXT NOT NULL,
+                regulator_email TEXT NOT NULL,
+                practitioner_idnps TEXT,
+                structure_id TEXT,
+                offer_name TEXT NOT NULL,
+                phone TEXT,
+                vendor TEXT,
+                slot_id TEXT,
+                slot_start BIGINT,
+                slot_end BIGINT,
+                booking_url TEXT,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                version INTEGER NOT NULL DEFAULT 1
+            )
+            """,
+            "CREATE INDEX orientations_regulator ON orientations (regulator_id, created_at)",
+            "CREATE INDEX orientations_practitioner ON orientations (practitioner_idnps, slot_start)",
+        ]),
     ]
 }

@@ -97,6 +97,15 @@ extension ConfigurationKey {
         .init(name: "psc.ca", defaultValue: nil,
               help: "PEM CA certificates Pro Santé Connect's server certificate must chain to, besides the system roots (the dev PKI for the stand-in).",
               validate: nonEmpty),
+        .init(name: "booking.origin", defaultValue: "sas",
+              help: "Value of the `origin` parameter added to vendors' booking URLs (`sas`, or `sas-recette`, `sas-preprod` outside production), which grants regulator rights on the vendor's page.",
+              validate: { value throws in
+                  let v = value.trimmingCharacters(in: .whitespaces)
+                  guard v == "sas" || (v.hasPrefix("sas-") && v.count <= 40 && v.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                      throw ConfigurationValueError("« sas » ou « sas-<environnement> » est attendu")
+                  }
+                  return v
+              }),
         .init(name: "pki.dev_directory", defaultValue: "sas-data/pki",
               help: "Where the dev PKI lives when certificates are not configured (never used in production).",
               validate: nonEmpty),

@@ -129,6 +129,14 @@ struct RequirePermission: RouterMiddleware {
     let permission: Permission
     /// API tokens admitted instead of a session, with the scope they need.
     var apiTokens: (store: APITokenStore, scope: String)?
+    /// Also accept the CSRF token as a `_csrf` field of a urlencoded form (pages that work without JavaScript).
+    var formCSRF = false
+
+    init(permission: Permission, apiTokens: (store: APITokenStore, scope: String)? = nil, formCSRF: Bool = false) {
+        self.permission = permission
+        self.apiTokens = apiTokens
+        self.formCSRF = formCSRF
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let session = context.session {
@@ -136,8 +144,15 @@ struct RequirePermission: RouterMiddleware {
                 throw AppError(.forbidden, code: "forbidden",
                                message: "Votre rôle ne permet pas cette action. Rôles autorisés : \(permission.roles.map(\.label).sorted().joined(separator: ", ")).")
             }
+            var request = request
             if ![.get, .head, .options].contains(request.method) {
-                guard SessionStore.csrfMatches(request.headers[.csrfToken], session.csrfToken) else {
+                var submitted = request.headers[.csrfToken]
+                if submitted == nil, formCSRF,
+                   request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+                    let body = try await request.collectBody(upTo: 64 * 1024)
+                    submitted = FormData.parse(String(buffer: body))["_csrf"]
+                }
+                guard SessionStore.csrfMatches(submitted, session.csrfToken) else {
                     throw AppError(.forbidden, code: "csrf", message: "Jeton anti-falsification (CSRF) absent ou invalide : rechargez la page.")
                 }
             }

@@ -20,12 +20,28 @@ public struct Pages: Sendable {
 
     /// Renders `template` with `values` inside the layout.
     public func render(_ template: String, title: String, values: [String: Any], requestID: String,
-                       user: String? = nil, csrf: String? = nil) -> String {
-        let body = library.render(values, withTemplate: template) ?? ""
+                       user: String? = nil, csrf: String? = nil, navigation: [String: Bool] = [:]) -> String {
+        let body = library.render(Self.pruned(values), withTemplate: template) ?? ""
         var page: [String: Any] = ["title": title, "body": body, "requestID": requestID]
+        for (key, value) in navigation { page[key] = value }
         if let user { page["user"] = user }
         if let csrf { page["csrf"] = csrf }
         return library.render(page, withTemplate: "layout") ?? body
+    }
+
+    /// Drops empty strings (recursively), so that `{{#field}}…{{/field}}` sections stay closed for them: Mustache
+    /// treats an empty string as true.
+    static func pruned(_ values: [String: Any]) -> [String: Any] {
+        var result: [String: Any] = [:]
+        for (key, value) in values {
+            switch value {
+            case let text as String where text.isEmpty: continue
+            case let nested as [String: Any]: result[key] = pruned(nested)
+            case let list as [[String: Any]]: result[key] = list.map(pruned)
+            default: result[key] = value
+            }
+        }
+        return result
     }
 
     /// An HTML response.
@@ -34,7 +50,12 @@ public struct Pages: Sendable {
     ) -> Response {
         let html = render(template, title: title, values: values, requestID: context.requestID,
                           user: context.session.map { "\($0.account.displayName) (\($0.account.roles.map(\.label).sorted().joined(separator: ", ")))" },
-                          csrf: context.session?.csrfToken)
+                          csrf: context.session?.csrfToken,
+                          navigation: [
+                              "navSearch": context.session?.account.has(.search) ?? false,
+                              "navOrientations": context.session?.account.has(.orient) ?? false,
+                              "navAudit": context.session?.account.has(.readAudit) ?? false,
+                          ])
         return Response(
             status: status,
             headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],

@@ -6,6 +6,7 @@ import NIOCore
 import NIOSSL
 import Prometheus
 import ServiceLifecycle
+import Agenda
 import Aggregator
 import Search
 import Directory
@@ -68,6 +69,8 @@ public struct PlatformApp: Sendable {
     public let apiTokens: APITokenStore
     /// The search engine.
     public let searchEngine: SearchEngine
+    /// The SAS agenda as the search reads it (invalidated by bookings made on this node).
+    public let agenda: StoredAgenda
     /// Accounts, sessions and Pro Santé Connect.
     public let identity: IdentityServices
 
@@ -95,11 +98,13 @@ public struct PlatformApp: Sendable {
                                          metrics: PrometheusAggregatorMetrics(registry: registry))
         self.apiTokens = APITokenStore(database: database)
         let directory = self.directory
+        let agenda = StoredAgenda(database: database)
+        self.agenda = agenda
         self.searchEngine = SearchEngine(
             resolver: QueryResolver(specialties: reference.specialties, geocoder: reference.geocoder),
             catalog: { directory.catalog }, specialties: reference.specialties,
             editors: PlatformSlotSearch(aggregator: aggregator, database: database, logger: logger),
-            agenda: StoredAgenda(database: database),
+            agenda: agenda,
             reader: DirectoryReader(database: database, specialties: reference.specialties),
             configuration: SearchConfiguration(deadline: .milliseconds(configuration.aggregatorDeadlineMilliseconds),
                                                maxCandidates: configuration.searchMaxCandidates),
@@ -144,6 +149,9 @@ public struct PlatformApp: Sendable {
                           onChange: { try? await registryService.refresh() }).register(on: router)
         SearchRoutes(engine: searchEngine, tokens: apiTokens, specialties: reference.specialties,
                      geocoder: reference.geocoder, logger: logger).register(on: router)
+        RegulatorRoutes(engine: searchEngine, store: OrientationStore(database: database),
+                        editors: EditorStore(database: database), agenda: agenda, pages: pages,
+                        bookingOrigin: configuration.bookingOrigin).register(on: router)
         extraRoutes?(router)
         return router
     }

@@ -77,6 +77,8 @@ public struct PlatformConfiguration: Sendable {
     /// The platform's address as browsers see it.
     public var publicURL: String
     public var secureCookies: Bool
+    /// `origin` added to vendors' booking URLs.
+    public var bookingOrigin: String
     public var sessionIdleMinutes: Int
     public var sessionAbsoluteHours: Int
     public var passwordMemoryKiB: Int
@@ -171,6 +173,7 @@ public struct PlatformConfiguration: Sendable {
         devPKIDirectory = values["pki.dev_directory"]!
         publicURL = values["http.public_url"] ?? "http://127.0.0.1:\(values["http.port"]!)"
         secureCookies = values["http.secure_cookies"] == "true"
+        bookingOrigin = values["booking.origin"]!
         sessionIdleMinutes = Int(values["session.idle_minutes"]!)!
         sessionAbsoluteHours = Int(values["session.absolute_hours"]!)!
         passwordMemoryKiB = Int(values["password.memory_kib"]!)!

@@ -100,6 +100,7 @@ struct Demo: AsyncParsableCommand {
                 _ = try? await app.apiTokens.revoke(id: old.id, actor: "demo")
             }
             let secret = (try? await app.apiTokens.create(name: "démo", scopes: [APIScope.search], actor: "demo"))?.1 ?? "?"
+            let agendaSlots = (try? await DemoAgenda.refresh(database: app.database)) ?? 0
             let accounts = (try? await DemoIdentity.refreshAccounts(database: app.database,
                                                                     memoryKiB: configuration.passwordMemoryKiB)) ?? []
             let accountLines = accounts.map { "    \($0.email)  \($0.password)  (\($0.roles))" }.joined(separator: "\n")
@@ -117,6 +118,7 @@ struct Demo: AsyncParsableCommand {
                   Recherche (API, jeton de démonstration) :
                     curl -H 'Authorization: Bearer \(secret)' \\
                       'http://127.0.0.1:\(http)/api/v1/search?what=generaliste&where=Lyon'
+                  Espace régulateur : http://127.0.0.1:\(http)/recherche\(agendaSlots > 0 ? "  (\(agendaSlots) créneaux d'agenda SAS ajoutés près de Lyon)" : "")
                   Comptes de démonstration (mots de passe tirés à chaque démarrage) :
                 \(accountLines)
                   Pro Santé Connect (bac à sable) : \(pscOrigin)/auth — cartes CPS de test

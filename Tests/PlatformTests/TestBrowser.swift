@@ -57,7 +57,7 @@ final class TestBrowser: Sendable {
     func setCookie(_ name: String, _ value: String?) { cookies.withLockedValue { $0[name] = value } }
 
     func request(_ url: String, method: HTTPMethod = .GET, form: [String: String]? = nil,
-                 headers: [(String, String)] = []) async throws -> Page {
+                 headers: [(String, String)] = [], json: [String: String]? = nil) async throws -> Page {
         var request = HTTPClientRequest(url: url)
         request.method = method
         let jar = cookies.withLockedValue { $0 }
@@ -68,6 +68,9 @@ final class TestBrowser: Sendable {
         if let form {
             request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
             request.body = .bytes(ByteBuffer(string: Self.encode(form)))
+        }
+        if let json {
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
         }
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 10 << 20)

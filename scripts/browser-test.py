@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Drives Debian's Chromium (headless) through the regulator's workflow on a running `sas demo`.
+
+Chrome DevTools Protocol over --remote-debugging-pipe (file descriptors 3 and 4, NUL-separated JSON), so that
+nothing but the Python standard library is needed. Steps, each with a screenshot under OUT_DIR:
+  1. log in through the Pro Santé Connect stand-in (test card of Dr Claire MARTIN, the demo regulator);
+  2. search "médecin généraliste" at a Lyon address; slots stream in; slots from at least two vendors;
+     the banner names the vendor made to fail; the time to the first slot on screen is read from the
+     Performance API;
+  3. open a vendor slot: a new tab lands on the vendor's booking page with origin=sas, logged in by SSO;
+  4. book a SAS-agenda slot;
+  5. "Mes orientations" lists both orientations.
+Prints a JSON summary on the last line; exits non-zero on the first failed check.
+
+Usage: browser-test.py BASE_URL OUT_DIR FAILING_VENDOR_NAME
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import base64
+
+BASE, OUT, FAILING = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(OUT, exist_ok=True)
+ADDRESS = "20 rue de la République 69002 Lyon"
+
+
+class Browser:
+    def __init__(self):
+        self.profile = tempfile.mkdtemp(prefix="sas-chromium-")
+        to_chrome_r, self.to_chrome = os.pipe()
+        self.from_chrome, from_chrome_w = os.pipe()
+
+        def wire():
+            # Move the pipe ends to 3 (commands in) and 4 (answers out), where Chromium expects them.
+            a, b = os.dup(to_chrome_r), os.dup(from_chrome_w)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        binary = shutil.which("chromium") or shutil.which("chromium-browser")
+        if not binary:
+            raise SystemExit("chromium not found")
+        self.process = subprocess.Popen(
+            [binary, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+             "--ignore-certificate-errors", "--remote-debugging-pipe", "--no-first-run",
+             "--window-size=1280,720", "--user-data-dir=" + self.profile, "about:blank"],
+            preexec_fn=wire, close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        os.close(to_chrome_r)
+        os.close(from_chrome_w)
+        self.next_id = 0
+        self.buffer = b""
+        self.events = []
+
+    def send(self, method, params=None, session=None, timeout=30):
+        self.next_id += 1
+        message = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            message["sessionId"] = session
+        os.write(self.to_chrome, json.dumps(message).encode() + b"\0")
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for reply in self.read():
+                if reply.get("id") == self.next_id:
+                    if "error" in reply:
+                        raise RuntimeError(f"{method}: {reply['error']}")
+                    return reply.get("result", {})
+                self.events.append(reply)
+        raise TimeoutError(method)
+
+    def read(self):
+        chunk = os.read(self.from_chrome, 1 << 20)
+        if not chunk:
+            raise RuntimeError("chromium closed the pipe")
+        self.buffer += chunk
+        messages = []
+        while b"\0" in self.buffer:
+            raw, self.buffer = self.buffer.split(b"\0", 1)
+            messages.append(json.loads(raw))
+        return messages
+
+    def close(self):
+        try:
+            self.send("Browser.close", timeout=5)
+        except Exception:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+
+class Page:
+    def __init__(self, browser, target_id):
+        self.browser = browser
+        self.target = target_id
+        self.session = browser.send("Target.attachToTarget", {"targetId": target_id, "flatten": True})["sessionId"]
+        self.send("Page.enable")
+        self.send("Runtime.enable")
+
+    def send(self, method, params=None, timeout=30):
+        return self.browser.send(method, params, session=self.session, timeout=timeout)
+
+    def evaluate(self, expression):
+        # userGesture: clicks count as the user's, as they would with a mouse (a new tab may open).
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True,
+                                                "userGesture": True})
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression[:80]}: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def goto(self, url):
+        self.send("Page.navigate", {"url": url})
+        self.wait("document.readyState === 'complete' && location.href !== 'about:blank'")
+
+    def wait(self, condition, timeout=30, what=None):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                if self.evaluate(f"!!({condition})"):
+                    return
+            except RuntimeError:
+                pass
+            time.sleep(0.05)
+        self.screenshot("echec")
+        raise AssertionError(f"timed out waiting for {what or condition}")
+
+    def click(self, selector):
+        self.evaluate(f"document.querySelector({json.dumps(selector)}).click()")
+
+    def screenshot(self, name):
+        data = self.send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": False})["data"]
+        with open(os.path.join(OUT, f"{name}.png"), "wb") as f:
+            f.write(base64.b64decode(data))
+
+
+def check(condition, message):
+    if not condition:
+        raise AssertionError(message)
+
+
+def main():
+    browser = Browser()
+    summary = {}
+    try:
+        browser.send("Target.setDiscoverTargets", {"discover": True})
+        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        page = Page(browser, target)
+
+        # 1. Login through Pro Santé Connect: the platform, then the stand-in's card page, then back.
+        page.goto(BASE + "/connexion?retour=/recherche")
+        page.screenshot("01-connexion")
+        page.click("a.psc")
+        page.wait("location.pathname === '/auth' && document.querySelector('button[name=professionnel]')", what="PSC card page")
+        page.screenshot("02-pro-sante-connect")
+        page.evaluate("Array.from(document.querySelectorAll('button[name=professionnel]')).find(b => b.textContent.includes('MARTIN')).click()")
+        page.wait(f"location.href.startsWith({json.dumps(BASE + '/recherche')}) && document.readyState === 'complete'", what="back on the search page")
+        check("Claire Martin" in page.evaluate("document.querySelector('header').textContent"), "not logged in as the demo regulator")
+
+        # 2. Search; results stream in.
+        page.evaluate(f"""(() => {{
+            document.getElementById('what').value = 'médecin généraliste';
+            document.getElementById('where').value = {json.dumps(ADDRESS)};
+            document.getElementById('form-recherche').requestSubmit();
+        }})()""")
+        page.wait("document.querySelector('#filtres') && !document.querySelector('#filtres').hidden", timeout=30, what="final results")
+        page.screenshot("03-resultats")
+        sources = page.evaluate("Array.from(new Set(Array.from(document.querySelectorAll('#resultats button.creneau[data-source]')).map(b => b.dataset.source)))")
+        vendors = [s for s in sources if s != "sas"]
+        summary["vendors_with_slots"] = vendors
+        check(len(vendors) >= 2, f"slots from fewer than two vendors: {sources}")
+        check("sas" in sources, f"no SAS-agenda slot on screen: {sources}")
+        banner = page.evaluate("document.getElementById('bandeau').textContent")
+        summary["banner"] = banner
+        check(FAILING in banner, f"no banner for {FAILING}: {banner!r}")
+        first = page.evaluate("(performance.getEntriesByName('delai-premier-creneau')[0] || {}).duration")
+        check(first is not None, "the time to the first slot was not measured")
+        summary["first_slot_ms"] = round(first, 1)
+        summary["offers"] = page.evaluate("document.querySelectorAll('#resultats article.offre').length")
+        check(page.evaluate("document.querySelectorAll('#carte circle').length") > 2, "no plot of the results")
+        # Keyboard: j moves the focus to the next slot.
+        before = page.evaluate("document.activeElement && document.activeElement.className")
+        check(before == "creneau", f"the first slot is not focused after the search ({before})")
+        page.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": "j", "text": "j"})
+        page.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "j"})
+
+        # 3. A vendor slot opens the vendor's booking page in a new tab, with origin=sas, logged in by SSO.
+        known = {t["targetId"] for t in browser.send("Target.getTargets")["targetInfos"]}
+        page.evaluate("document.querySelector('#resultats button.creneau[data-url]').click()")
+        deadline = time.time() + 20
+        vendor_target = None
+        while time.time() < deadline and not vendor_target:
+            for info in browser.send("Target.getTargets")["targetInfos"]:
+                if info["type"] == "page" and info["targetId"] not in known and "origin=sas" in info.get("url", ""):
+                    vendor_target = info
+            time.sleep(0.1)
+        if vendor_target is None:
+            page.screenshot("echec-onglet")
+            notice = page.evaluate("(document.getElementById('notification') || {}).textContent")
+            urls = [t.get("url") for t in browser.send("Target.getTargets")["targetInfos"]]
+            raise AssertionError(f"no vendor tab with origin=sas (notification: {notice!r}, tabs: {urls})")
+        vendor = Page(browser, vendor_target["targetId"])
+        vendor.wait("document.readyState === 'complete' && document.body && document.body.textContent.includes('Connecté·e en tant que régulateur SAS')",
+                    timeout=30, what="vendor booking page logged in by SSO")
+        summary["vendor_page"] = vendor.evaluate("location.href")
+        check(("/rdv/" in summary["vendor_page"] or "/sos/" in summary["vendor_page"]) and "origin=sas" in summary["vendor_page"], summary["vendor_page"])
+        vendor.screenshot("04-page-editeur")
+        browser.send("Target.activateTarget", {"targetId": target})
+
+        # 4. A SAS-agenda slot is booked in the platform.
+        page.evaluate("document.querySelector('#resultats button.creneau[data-source=sas]').click()")
+        page.wait("document.getElementById('notification') && document.getElementById('notification').className === 'confirmation' && document.getElementById('notification').textContent.includes('agenda SAS')",
+                  what="SAS-agenda booking confirmed")
+        page.screenshot("05-reservation-agenda")
+
+        # 5. Both orientations in "Mes orientations".
+        page.goto(BASE + "/orientations")
+        rows = page.evaluate("Array.from(document.querySelectorAll('tr[data-orientation]')).map(r => r.textContent.replace(/\\s+/g, ' ').trim())")
+        summary["orientations"] = rows
+        check(any("Créneau éditeur" in r and "En cours" in r for r in rows), f"no vendor orientation in progress: {rows}")
+        check(any("Agenda SAS" in r and "Rendez-vous pris" in r for r in rows), f"no SAS-agenda booking: {rows}")
+        page.screenshot("06-mes-orientations")
+    finally:
+        browser.close()
+    print(json.dumps(summary, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
