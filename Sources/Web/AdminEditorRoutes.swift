@@ -4,9 +4,9 @@ import Foundation
 import Hummingbird
 import Storage
 
-/// The editor registry's JSON API (`/api/v1/admin/editors`), for automation. Until accounts and roles exist, it is
-/// guarded by an operator bearer token whose SHA-256 is configured (`admin.api_token_sha256`); without one, the API
-/// is closed. Every change is audited with the actor "api-token".
+/// The editor registry's JSON API (`/api/v1/admin/editors`), for automation and the console. Opened by a national
+/// administrator's session (`X-CSRF-Token` on changes; audited under his e-mail) or by the operator bearer token whose
+/// SHA-256 is configured (`admin.api_token_sha256`; audited as "api-token"); closed otherwise.
 struct AdminEditorRoutes {
     let store: EditorStore
     let aggregator: SlotAggregator
@@ -50,9 +50,9 @@ struct AdminEditorRoutes {
                 "share_under_7s": health.shareUnderSevenSeconds.map { String(format: "%.3f", $0) } ?? "—",
             ])
         }
-        group.post { request, _ in
+        group.post { request, context in
             let editor = try await Self.decode(request, id: nil)
-            try await guarded { try await store.add(editor, actor: "api-token") }
+            try await guarded { try await store.add(editor, actor: context.actor ?? "api-token") }
             await onChange()
             return try Self.json(.created, try await store.get(editor.id))
         }
@@ -60,20 +60,20 @@ struct AdminEditorRoutes {
             let id = try context.parameters.require("id")
             var editor = try await Self.decode(request, id: id)
             editor.createdAt = try await find(id).createdAt
-            try await guarded { try await store.update(editor, actor: "api-token") }
+            try await guarded { try await store.update(editor, actor: context.actor ?? "api-token") }
             await onChange()
             return try Self.json(.ok, try await store.get(id))
         }
         for (action, enabled) in [("enable", true), ("disable", false)] {
             group.post("{id}/\(action)") { _, context in
                 let id = try context.parameters.require("id")
-                try await guarded { try await store.setEnabled(id, enabled, actor: "api-token") }
+                try await guarded { try await store.setEnabled(id, enabled, actor: context.actor ?? "api-token") }
                 await onChange()
                 return try Self.json(.ok, try await store.get(id))
             }
         }
         group.delete("{id}") { _, context in
-            try await guarded { try await store.remove(try context.parameters.require("id"), actor: "api-token") }
+            try await guarded { try await store.remove(try context.parameters.require("id"), actor: context.actor ?? "api-token") }
             await onChange()
             return Response(status: .noContent)
         }
@@ -139,6 +139,10 @@ struct BearerTokenMiddleware: RouterMiddleware {
     let tokenSHA256: String?
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // A national administrator's session opens the API too (CSRF header on changes).
+        if context.session != nil, request.headers[.authorization] == nil {
+            return try await RequirePermission(permission: .operatePlatform).handle(request, context: context, next: next)
+        }
         guard let expected = tokenSHA256 else {
             throw AppError(.forbidden, code: "admin_api_disabled",
                            message: "L'API d'administration est désactivée sur ce nœud (admin.api_token_sha256 non configuré).")

@@ -8,9 +8,9 @@ import Storage
 /// `sas bench`: the platform's speed and memory figures (run them on a release build: `swift run -c release sas bench …`).
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Mesures de performance (à lancer en build release) : fhir, directory, import, aggregate.",
+        abstract: "Mesures de performance (à lancer en build release) : fhir, directory, import, aggregate, search, password.",
         discussion: "Chaque mesure affiche ses chiffres et peut écrire un enregistrement JSON (--json).",
-        subcommands: [FHIRBench.self, DirectoryBench.self, ImportBench.self, AggregateBench.self, SearchBench.self])
+        subcommands: [FHIRBench.self, DirectoryBench.self, ImportBench.self, AggregateBench.self, SearchBench.self, PasswordBench.self])
 
     /// Peak resident memory of this process, in MiB (Linux `VmHWM`).
     static func peakRSSMiB() -> Double {

@@ -214,6 +214,31 @@ struct PasswordLoginTests {
         }
     }
 
+    @Test("The vendor registry API opens to a national administrator's session (CSRF on changes), not to other roles")
+    func adminAPIBySession() async throws {
+        try await IdentityEnvironment.with { env in
+            try await env.platform.app.identity.accounts.create(
+                email: "national@test.sas", displayName: "National", roles: [.nationalAdministrator],
+                passwordHash: IdentityEnvironment.hasher.hash("Administration-Nationale-1"), actor: "test")
+            let national = TestBrowser(caPath: nil)
+            defer { Task { try? await national.shutdown() } }
+            #expect(try await env.login("national@test.sas", password: "Administration-Nationale-1", browser: national).status == 303)
+            #expect(try await national.request(env.base + "/api/v1/admin/editors").status == 200)
+            let body = ["name": "Éditeur test", "baseURL": "https://editeur.example/fhir"]
+            let noCSRF = try await national.request(env.base + "/api/v1/admin/editors", method: .POST,
+                                                    headers: [("Content-Type", "application/json")], json: body)
+            #expect(noCSRF.status == 403)
+            let me = try JSONSerialization.jsonObject(with: Data(try await national.request(env.base + "/api/v1/me").body.utf8)) as? [String: Any]
+            let csrf = try #require(me?["csrf_token"] as? String)
+            let created = try await national.request(env.base + "/api/v1/admin/editors", method: .POST,
+                                                     headers: [("Content-Type", "application/json"), ("X-CSRF-Token", csrf)],
+                                                     json: ["id": "test", "name": "Éditeur test", "baseURL": "https://editeur.example/fhir"])
+            #expect(created.status != 401 && created.status != 403, "\(created.status) \(created.body)")
+            try await env.login("regul@test.sas")
+            #expect(try await env.browser.request(env.base + "/api/v1/admin/editors").status == 403)
+        }
+    }
+
     @Test("Lock-out grows: each further lock-out without success lasts twice as long")
     func growingLockout() async throws {
         try await IdentityEnvironment.with { env in

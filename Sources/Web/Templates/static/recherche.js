@@ -309,6 +309,7 @@
     var hour = (filters.querySelector("input[name=filtre-heure]:checked") || {}).value || "";
     var onlySlots = document.getElementById("filtre-avec-creneaux").checked;
     var onlyExtra = document.getElementById("filtre-en-sus").checked;
+    var onlyParticipants = document.getElementById("filtre-participe").checked;
     results.querySelectorAll("article.offre:not(.provisoire)").forEach(function (offer) {
       var visible = 0;
       offer.querySelectorAll("li[data-types]").forEach(function (li) {
@@ -320,7 +321,8 @@
         if (typeOK && hourOK) visible++;
       });
       var hasSlots = offer.querySelectorAll("li[data-types]").length > 0;
-      var hide = (onlySlots && visible === 0) || (onlyExtra && offer.getAttribute("data-en-sus") !== "1") || (hasSlots && visible === 0 && !onlyExtra);
+      var hide = (onlySlots && visible === 0) || (onlyExtra && offer.getAttribute("data-en-sus") !== "1") ||
+        (onlyParticipants && offer.getAttribute("data-participe") !== "1") || (hasSlots && visible === 0 && !onlyExtra);
       offer.classList.toggle("cachee", hide);
     });
   }
