@@ -206,9 +206,11 @@ public final class SandboxEditor: Sendable {
             logger: logger)
     }
 
-    /// Every listener: the FHIR one, and the web one when ``SandboxEditorConfiguration/webPort`` is set.
+    /// Every listener: the FHIR one, and the web one when ``SandboxEditorConfiguration/webPort`` is set; with PSC
+    /// login, a service that closes the PSC client at shutdown.
     public func services() throws -> [any Service] {
         var services: [any Service] = [try application()]
+        if configuration.psc != nil { services.append(PSCClientCloser(editor: self)) }
         if let webPort = configuration.webPort {
             var tls = try TLSConfigurations.server(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
             tls.minimumTLSVersion = .tlsv12
@@ -223,6 +225,15 @@ public final class SandboxEditor: Sendable {
                 logger: logger))
         }
         return services
+    }
+
+    /// Waits for the graceful shutdown, then closes the editor's PSC HTTP client (it must not outlive its users).
+    struct PSCClientCloser: Service {
+        let editor: SandboxEditor
+        func run() async throws {
+            try? await gracefulShutdown()
+            await editor.shutdown()
+        }
     }
 
     var search: SandboxSearch {

@@ -182,6 +182,7 @@ public struct ResponseJSON {
         if let a = s.agendaSlotID { key("agendaSlotID", &f); string(a) }
         if let r = s.remaining { key("remaining", &f); number(r) }
         if let a = s.address { key("address", &f); strings(a) }
+        if let k = s.kinds { key("kinds", &f); strings(k) }
         bytes.append(125)
     }
 

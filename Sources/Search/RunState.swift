@@ -156,7 +156,8 @@ struct RunState: Sendable {
         case .agenda(let i):
             let s = agendaRows[Int(i)]
             return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes), source: "sas",
-                             bookingURL: nil, agendaSlotID: s.id, remaining: s.capacity > 1 ? s.remaining : nil, address: nil)
+                             bookingURL: nil, agendaSlotID: s.id, remaining: s.capacity > 1 ? s.remaining : nil, address: nil,
+                             kinds: s.kinds.kinds.map(\.code).nilIfEmpty)
         case .editor(let b, let i):
             let batch = batches[Int(b)]
             let s = batch.slots[Int(i)]
@@ -166,7 +167,8 @@ struct RunState: Sendable {
                 address = lines.filter { !$0.isEmpty }.nilIfEmpty
             }
             return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
-                             source: batch.editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil, address: address)
+                             source: batch.editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil, address: address,
+                             kinds: s.kinds.kinds.map(\.code).nilIfEmpty)
         }
     }
 

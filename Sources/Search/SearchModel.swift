@@ -19,6 +19,8 @@ public struct OfferSlot: Sendable, Hashable, Codable {
     public var remaining: Int?
     /// Where the consultation takes place, when the vendor said.
     public var address: [String]?
+    /// TRE_R314 slot kinds (`PUBLIC`, `PRO`, `SNP`, `CPTS`) when declared.
+    public var kinds: [String]? = nil
 }
 
 /// What a card stands for.

@@ -21,6 +21,7 @@
   var hourFormat = new Intl.DateTimeFormat("fr-FR", { timeZone: paris, hour: "2-digit", hour12: false });
   var longDay = new Intl.DateTimeFormat("fr-FR", { timeZone: paris, weekday: "long", day: "numeric", month: "long" });
   var typeLabels = { AMB: "Cabinet", HH: "Domicile", VR: "Téléconsultation" };
+  var kindLabels = { PUBLIC: "Créneau visible du public", PRO: "Créneau réservé aux professionnels", SNP: "Créneau dédié au SAS (soins non programmés)", CPTS: "Créneau des structures CPTS" };
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -241,6 +242,7 @@
       label + " — " + offer.name + " — " + slot.consultationTypes.map(function (t) { return typeLabels[t] || t; }).join(", ") +
         (isAgenda ? " — agenda SAS" : " — " + slot.source) + (slot.bookingURL || isAgenda ? "" : " — sans réservation en ligne"));
     slot.consultationTypes.forEach(function (t) { b.appendChild(el("span", { class: "badge" }, t)); });
+    (slot.kinds || []).forEach(function (k) { b.appendChild(el("span", { class: "badge type-creneau", title: kindLabels[k] || k }, k)); });
     if (isAgenda) {
       b.appendChild(el("span", { class: "badge" }, "SAS" + (slot.remaining > 1 ? " · " + slot.remaining + " places" : "")));
     }
