@@ -106,6 +106,18 @@ extension ConfigurationKey {
                   }
                   return v
               }),
+        .init(name: "mail.smtp_host", defaultValue: nil,
+              help: "SMTP relay for reset links and inactivity warnings. Unset: e-mails are written to the log (demo); production needs one.",
+              validate: host),
+        .init(name: "mail.smtp_port", defaultValue: "465", help: "Port of the SMTP relay.", validate: port),
+        .init(name: "mail.smtp_tls", defaultValue: "true",
+              help: "Implicit TLS to the relay (SMTPS, certificate and host name verified). `false` only for a relay on loopback.",
+              validate: boolean),
+        .init(name: "mail.smtp_username", defaultValue: nil, help: "SMTP user (AUTH PLAIN), if the relay needs one.", validate: nonEmpty),
+        .init(name: "mail.smtp_password", defaultValue: nil,
+              help: "SMTP password; give it through `SAS_MAIL_SMTP_PASSWORD`.", validate: nonEmpty),
+        .init(name: "mail.from", defaultValue: "ne-pas-repondre@sas.localhost", help: "Sender of the platform's e-mails.",
+              validate: nonEmpty),
         .init(name: "pki.dev_directory", defaultValue: "sas-data/pki",
               help: "Where the dev PKI lives when certificates are not configured (never used in production).",
               validate: nonEmpty),

@@ -35,9 +35,20 @@ public final class IdentityServices: Sendable {
         var sessionPolicy = SessionPolicy()
         sessionPolicy.idle = TimeInterval(configuration.sessionIdleMinutes * 60)
         sessionPolicy.absolute = TimeInterval(configuration.sessionAbsoluteHours * 3_600)
+        let configuredMailer: any Mailer
+        if let mailer {
+            configuredMailer = mailer
+        } else if let smtp = configuration.mailSMTP {
+            configuredMailer = try SMTPMailer(configuration: smtp)
+        } else {
+            if configuration.environment == .production {
+                logger.warning("no SMTP relay configured (mail.smtp_host): reset links and inactivity warnings go to the log only")
+            }
+            configuredMailer = LogMailer(logger: logger)
+        }
         authenticator = Authenticator(
             database: database, hasher: PasswordHasher(memoryKiB: configuration.passwordMemoryKiB, iterations: 2),
-            policy: policy, mailer: mailer ?? LogMailer(logger: logger), clock: clock, logger: logger)
+            policy: policy, mailer: configuredMailer, clock: clock, logger: logger)
         sessions = SessionStore(database: database, policy: sessionPolicy, clock: clock)
         accounts = AccountStore(database: database)
         secureCookies = configuration.secureCookies

@@ -256,6 +256,8 @@ public struct PlatformApp: Sendable {
             gracefulShutdownSignals: signals ? [.sigterm, .sigint] : [],
             logger: logger)
         config.maximumGracefulShutdownDuration = .seconds(configuration.shutdownGraceSeconds)
+        // After the grace period services are cancelled; one that ignores cancellation cannot keep the node alive.
+        config.maximumCancellationDuration = .seconds(5)
         return ServiceGroup(configuration: config)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Identity
 import TLS
 import Yams
 
@@ -85,6 +86,8 @@ public struct PlatformConfiguration: Sendable {
     public var loginMaxFailures: Int
     public var loginLockoutSeconds: Int
     public var pscDiscoveryURL: String?
+    /// SMTP relay (nil: e-mails go to the log).
+    public var mailSMTP: SMTPMailer.Configuration?
     public var pscClientID: String?
     public var pscClientSecret: String?
     public var pscCAPath: String?
@@ -180,6 +183,20 @@ public struct PlatformConfiguration: Sendable {
         loginMaxFailures = Int(values["login.max_failures"]!)!
         loginLockoutSeconds = Int(values["login.lockout_seconds"]!)!
         pscDiscoveryURL = values["psc.discovery_url"]
+        if let smtpHost = values["mail.smtp_host"] {
+            let smtp = SMTPMailer.Configuration(
+                host: smtpHost, port: Int(values["mail.smtp_port"]!)!, tls: values["mail.smtp_tls"] == "true",
+                username: values["mail.smtp_username"], password: values["mail.smtp_password"], from: values["mail.from"]!)
+            do {
+                _ = try SMTPMailer(configuration: smtp)
+            } catch let error as SMTPMailer.SMTPError {
+                throw ConfigurationError.invalidValue(key: "mail.smtp_tls", value: values["mail.smtp_tls"]!,
+                                                      source: sources["mail.smtp_tls"] ?? .defaultValue, reason: error.description)
+            }
+            mailSMTP = smtp
+        } else {
+            mailSMTP = nil
+        }
         pscClientID = values["psc.client_id"]
         pscClientSecret = values["psc.client_secret"]
         pscCAPath = values["psc.ca"]

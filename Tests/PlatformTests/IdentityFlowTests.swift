@@ -48,7 +48,12 @@ struct IdentityEnvironment {
             let standIn = PSCStandIn(configuration: .init(certificatePath: pki.certificatePath("psc-sandbox"),
                                                           keyPath: pki.keyPath("psc-sandbox")),
                                      logger: TestDatabases.logger)
-            let group = ServiceGroup(services: [try standIn.application()], logger: TestDatabases.logger)
+            var groupConfiguration = ServiceGroupConfiguration(services: [.init(service: try standIn.application())],
+                                                               logger: TestDatabases.logger)
+            // Never wait forever for a client's idle keep-alive connection at the end of a test.
+            groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
+            groupConfiguration.maximumCancellationDuration = .seconds(3)
+            let group = ServiceGroup(configuration: groupConfiguration)
             pscRunner = Task { try await group.run() }
             let deadline = ContinuousClock.now + .seconds(120)
             while standIn.port == nil && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }

@@ -175,7 +175,11 @@ struct ProSanteConnectTests {
             let vendor = SandboxEditor(configuration: configuration, logger: TestDatabases.logger)
             psc.register(PSCClientRegistration(clientID: "editeur-sso", secret: "secret-de-l-editeur-sso-de-test-2026",
                                                redirectURIs: [vendor.pscRedirectURI]))
-            let group = ServiceGroup(services: try vendor.services(), logger: TestDatabases.logger)
+            var groupConfiguration = ServiceGroupConfiguration(services: try vendor.services().map { .init(service: $0) },
+                                                               logger: TestDatabases.logger)
+            groupConfiguration.maximumGracefulShutdownDuration = .seconds(3)
+            groupConfiguration.maximumCancellationDuration = .seconds(3)
+            let group = ServiceGroup(configuration: groupConfiguration)
             let runner = Task { try await group.run() }
             defer {
                 Task {
