@@ -62,6 +62,8 @@ struct RunState: Sendable {
     /// Kept slots, as references into the batches and agenda rows they came in (turned into ``OfferSlot`` only for
     /// the cards of the page: most of a search's slots are never shown).
     var slotsByPractitioner: [String: [SlotRef]] = [:]
+    /// Asked practitioners (IDNPS) the directory links to each vendor: who is left without slots when it fails.
+    var declaredByEditor: [String: Set<String>] = [:]
     var slotsBySOSPlace: [String: [SlotRef]] = [:]
     var batches: [SlotBatch] = []
     var agendaRows: [AgendaSlot] = []
@@ -262,8 +264,21 @@ struct RunState: Sendable {
             case .connectionFailed(let d), .tlsError(let d), .invalidRequest(let d): technical = d
             default: technical = nil
             }
+            var message = r.frenchDescription
+            if status != "ok", let linked = declaredByEditor[id] {
+                // Practitioners of this vendor shown without any slot from it.
+                let missing = linked.filter { idnps in
+                    !(slotsByPractitioner[idnps] ?? []).contains { ref in
+                        if case .editor(let b, _) = ref.origin { return batches[Int(b)].editorID == id }
+                        return false
+                    }
+                }.count
+                if missing > 0 {
+                    message += missing == 1 ? " — 1 praticien sans créneaux affichés" : " — \(missing) praticiens sans créneaux affichés"
+                }
+            }
             list.append(SourceStatus(source: id, name: r.editorName, status: status, detail: r.status.kind.rawValue,
-                                     message: r.frenchDescription, technicalDetail: technical, slotCount: r.slotCount,
+                                     message: message, technicalDetail: technical, slotCount: r.slotCount,
                                      elapsedMs: Int(r.elapsed / .milliseconds(1))))
         }
         if let editorFailure {

@@ -90,6 +90,7 @@ struct SearchAPITests {
             #expect(bySource["agendaplus"]?.status == "ok", "\(response.sources.map { $0.technicalDetail ?? "-" })")
             #expect(bySource["rdvlent"]?.status == "timeout")
             #expect(bySource["rdvlent"]?.message.contains("n'a pas répondu à temps") == true)
+            #expect(bySource["rdvlent"]?.message.hasSuffix("— 1 praticien sans créneaux affichés") == true, "\(bySource["rdvlent"]?.message ?? "")")
             #expect(bySource["sas"]?.status == "ok")
             #expect(response.complete == false)
             // The hung vendor's practitioner still shows his SAS-agenda slot.
