@@ -157,6 +157,17 @@ public struct OrientationStore: Sendable {
                 orientation.practitionerIDNPS = row.optionalString("idnps")
                 orientation.slotStart = row.optionalDate("start_at")
                 orientation.slotEnd = row.optionalDate("end_at")
+                // Name and phone of the practitioner whose slot was booked, from the directory (not from the request).
+                if let idnps = orientation.practitionerIDNPS, let who = try await tx.query("""
+                    SELECT p.exercise_civility, p.given_name, p.family_name,
+                           (SELECT s.phone FROM dir_sites s JOIN agenda_slots a ON a.site_id = s.id WHERE a.id = ?) AS phone
+                    FROM dir_practitioners p WHERE p.idnps = ?
+                    """, [.text(slotID), .text(idnps)]).first {
+                    let title = who.optionalString("exercise_civility").map { $0 == "DR" ? "Dr " : "" } ?? ""
+                    orientation.offerName = title + [who.optionalString("given_name"), who.optionalString("family_name")]
+                        .compactMap { $0 }.joined(separator: " ")
+                    orientation.phone = who.optionalString("phone") ?? orientation.phone
+                }
             }
             try await tx.query("""
                 INSERT INTO orientations (id, kind, status, regulator_id, regulator_email, practitioner_idnps, structure_id,
@@ -164,13 +175,13 @@ public struct OrientationStore: Sendable {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
                 """, [.text(orientation.id), .text(orientation.kind.rawValue), .text(orientation.status.rawValue),
                       .text(regulatorID), .text(regulatorEmail), .optional(orientation.practitionerIDNPS),
-                      .optional(orientation.structureID), .text(name), .optional(orientation.phone),
+                      .optional(orientation.structureID), .text(orientation.offerName), .optional(orientation.phone),
                       .optional(orientation.vendor), .optional(orientation.slotID),
                       orientation.slotStart.map(SQLValue.date) ?? .null, orientation.slotEnd.map(SQLValue.date) ?? .null,
                       .optional(orientation.bookingURL), .date(now), .date(now)])
             try await AuditLog(tx).record(AuditEntry(
                 actor: regulatorEmail, action: "orientation.create", target: orientation.id,
-                detail: "\(orientation.kind.rawValue) → \(name)\(orientation.practitionerIDNPS.map { " (\($0))" } ?? "")\(orientation.vendor.map { " via \($0)" } ?? "")",
+                detail: "\(orientation.kind.rawValue) → \(orientation.offerName)\(orientation.practitionerIDNPS.map { " (\($0))" } ?? "")\(orientation.vendor.map { " via \($0)" } ?? "")",
                 sourceAddress: sourceAddress, occurredAt: now))
             return orientation
         }

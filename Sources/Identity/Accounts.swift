@@ -61,7 +61,7 @@ public struct AccountStore: Sendable {
         passwordHash: String?, mustChangePassword: Bool = false, actor: String, now: Date = Date()
     ) async throws -> Account {
         let email = Self.normalisedEmail(email)
-        guard Self.isPlausibleEmail(email) else {
+        guard Self.isPlausibleEmail(email), SMTPMailer.isSafeAddress(email) else {
             throw AccountError(.invalid, "Adresse e-mail invalide : « \(email) ».")
         }
         let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)

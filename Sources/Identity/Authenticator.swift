@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import NIOPosix
 import Storage
 
 /// The current time, injectable so that lock-outs, expiries and inactivity are tested without waiting.
@@ -95,20 +96,52 @@ public struct Authenticator: Sendable {
 
     public var accounts: AccountStore { AccountStore(database: database) }
 
-    /// Checks `email` and `password`. Failures are counted atomically, so concurrent attempts cannot slip past the
-    /// limit; attempts during a lock-out are refused without looking at the password and do not extend it.
+    /// Checks `email` and `password`.
+    ///
+    /// Each attempt is reserved in storage before the password is hashed (`failed_attempts + 1`, only while the
+    /// account is not locked and has attempts left), so a burst of parallel guesses gets no more than the allowed
+    /// number of checks; attempts refused that way or during a lock-out never look at the password and do not extend
+    /// the lock. A success clears the counters. Hashing runs on NIO's thread pool, never on the cooperative pool.
     public func login(email: String, password: String, from address: String?) async throws -> LoginOutcome {
         let now = clock()
         let email = AccountStore.normalisedEmail(email)
         guard let row = try await database.query(
-            "SELECT id, password_hash, status, status_reason, locked_until, failed_attempts, last_login_at, created_at FROM accounts WHERE email = ?",
+            "SELECT id, password_hash, status, status_reason, locked_until, last_login_at, created_at FROM accounts WHERE email = ?",
             [.text(email)]).first else {
-            hasher.dummyVerify(password)
-            try await audit("login.failure", actor: email, detail: "compte inconnu", address: address, now: now)
+            _ = try await hashing { $0.dummyVerify(password) }
+            try await audit("login.failure", actor: String(email.prefix(254)), detail: "compte inconnu", address: address, now: now)
             return .refused(delay: policy.failureDelay)
         }
         let id = try row.string("id")
+        // The last allowed attempt also sets a provisional lock, so that parallel attempts are refused while its
+        // password is checked; its outcome then clears the lock (success) or makes it the real one (failure). If the
+        // node dies meanwhile, the provisional lock simply expires.
+        let reserved = try await database.query("""
+            UPDATE accounts SET failed_attempts = failed_attempts + 1,
+                locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_until END
+            WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)
+            RETURNING failed_attempts, lockouts
+            """, [.int(policy.maxFailures), .date(now.addingTimeInterval(policy.baseLockout)), .text(id), .date(now)])
+        guard let attempt = reserved.first else {
+            let current = try await database.query("SELECT locked_until FROM accounts WHERE id = ?", [.text(id)])
+            let until = current.first?.optionalDate("locked_until").flatMap { $0 > now ? $0 : nil } ?? now.addingTimeInterval(policy.baseLockout)
+            try await audit("login.locked", actor: email, target: id, detail: "tentative pendant le verrouillage",
+                            address: address, now: now)
+            return .locked(until: until, delay: policy.failureDelay * 8)
+        }
+        let failures = try attempt.int("failed_attempts")
+        let encoded = row.optionalString("password_hash")
+        let matches = try await hashing { hasher in
+            guard let encoded else { hasher.dummyVerify(password); return false }
+            return hasher.verify(password, against: encoded)
+        }
+        guard matches, let encoded else {
+            return try await recordFailure(id: id, email: email, failures: failures, lockouts: try attempt.int("lockouts"),
+                                           address: address, now: now)
+        }
+        // Whether the account is disabled is only said to whoever knows its password (no enumeration).
         if row.optionalString("status") != Account.Status.active.rawValue {
+            try await database.query("UPDATE accounts SET failed_attempts = 0 WHERE id = ?", [.text(id)])
             try await audit("login.refused", actor: email, target: id, detail: "compte désactivé", address: address, now: now)
             return .disabled(reason: row.optionalString("status_reason") ?? "désactivé")
         }
@@ -118,15 +151,7 @@ public struct Authenticator: Sendable {
             try await accounts.disable(id, reason: "inactivité de plus de 9 mois", actor: "système", now: now)
             return .disabled(reason: "inactivité de plus de 9 mois")
         }
-        if let until = row.optionalDate("locked_until"), until > now {
-            try await audit("login.locked", actor: email, target: id, detail: "tentative pendant le verrouillage",
-                            address: address, now: now)
-            return .locked(until: until, delay: delay(failures: try row.int("failed_attempts")))
-        }
-        guard let encoded = row.optionalString("password_hash"), hasher.verify(password, against: encoded) else {
-            return try await recordFailure(id: id, email: email, address: address, now: now)
-        }
-        let rehash = hasher.needsRehash(encoded) ? hasher.hash(password) : nil
+        let rehash = hasher.needsRehash(encoded) ? try await hashing { $0.hash(password) } : nil
         try await database.transaction { tx in
             try await tx.query("""
                 UPDATE accounts SET failed_attempts = 0, lockouts = 0, locked_until = NULL, last_login_at = ?,
@@ -140,19 +165,17 @@ public struct Authenticator: Sendable {
         return .success(account)
     }
 
-    private func delay(failures: Int) -> Duration {
-        policy.failureDelay * max(1, min(failures, 8))
+    /// Runs password hashing on NIO's blocking thread pool (a few threads), so that a flood of logins cannot stall
+    /// the cooperative pool that serves searches, and its memory stays bounded by the pool's size.
+    func hashing<T: Sendable>(_ work: @escaping @Sendable (PasswordHasher) -> T) async throws -> T {
+        let hasher = self.hasher
+        return try await NIOThreadPool.singleton.runIfActive { work(hasher) }
     }
 
-    private func recordFailure(id: String, email: String, address: String?, now: Date) async throws -> LoginOutcome {
+    private func recordFailure(id: String, email: String, failures: Int, lockouts: Int, address: String?,
+                               now: Date) async throws -> LoginOutcome {
         let policy = self.policy
-        let outcome = try await database.transaction { tx -> LoginOutcome in
-            let rows = try await tx.query("""
-                UPDATE accounts SET failed_attempts = failed_attempts + 1 WHERE id = ?
-                RETURNING failed_attempts, lockouts
-                """, [.text(id)])
-            let failures = try rows.first?.int("failed_attempts") ?? 1
-            let lockouts = try rows.first?.int("lockouts") ?? 0
+        return try await database.transaction { tx -> LoginOutcome in
             if failures >= policy.maxFailures {
                 let until = now.addingTimeInterval(policy.lockout(after: lockouts))
                 try await tx.query("""
@@ -169,7 +192,6 @@ public struct Authenticator: Sendable {
                                                      sourceAddress: address, occurredAt: now))
             return .refused(delay: policy.failureDelay * max(1, min(failures, 8)))
         }
-        return outcome
     }
 
     /// Sets a new password after checking the rules (and the current password unless `current` is nil, as after a
@@ -183,14 +205,14 @@ public struct Authenticator: Sendable {
         }
         let email = try row.string("email")
         if let current {
-            guard let encoded = row.optionalString("password_hash"), hasher.verify(current, against: encoded) else {
-                throw AccountError(.invalid, "Le mot de passe actuel est incorrect.")
-            }
+            let encoded = row.optionalString("password_hash")
+            let matches = try await hashing { hasher in encoded.map { hasher.verify(current, against: $0) } ?? false }
+            guard matches else { throw AccountError(.invalid, "Le mot de passe actuel est incorrect.") }
             if current == password { throw AccountError(.weakPassword, "Le nouveau mot de passe doit être différent de l'actuel.") }
         }
         let problems = passwordPolicy.problems(password, email: email)
         guard problems.isEmpty else { throw AccountError(.weakPassword, problems.joined(separator: " ")) }
-        let encoded = hasher.hash(password)
+        let encoded = try await hashing { $0.hash(password) }
         try await database.transaction { tx in
             try await tx.query("""
                 UPDATE accounts SET password_hash = ?, must_change_password = 0, failed_attempts = 0, locked_until = NULL,
@@ -211,7 +233,7 @@ public struct Authenticator: Sendable {
     public func adminReset(accountID: String, actor: String) async throws -> String {
         let now = clock()
         let temporary = "Sas-" + Self.randomToken(bytes: 12)
-        let encoded = hasher.hash(temporary)
+        let encoded = try await hashing { $0.hash(temporary) }
         try await database.transaction { tx in
             let rows = try await tx.query("""
                 UPDATE accounts SET password_hash = ?, must_change_password = 1, failed_attempts = 0, locked_until = NULL,
@@ -226,7 +248,7 @@ public struct Authenticator: Sendable {
     }
 
     /// Sends a one-time reset link when `email` is a known active account; says nothing either way to the caller.
-    public func requestReset(email: String, linkBase: String, address: String?) async throws {
+    public func requestReset(email: String, linkBase: String, address: String?, waitForMail: Bool = false) async throws {
         let now = clock()
         let email = AccountStore.normalisedEmail(email)
         guard let account = try await accounts.find(email: email), account.status == .active else {
@@ -243,9 +265,18 @@ public struct Authenticator: Sendable {
             try await AuditLog(tx).record(AuditEntry(actor: email, action: "password.reset_request", target: account.id,
                                                      sourceAddress: address, occurredAt: now))
         }
-        try await mailer.send(
-            to: email, subject: "Réinitialisation de votre mot de passe SAS",
-            body: "Pour choisir un nouveau mot de passe, ouvrez ce lien (valable \(Int(policy.resetLinkLifetime / 60)) minutes, une seule fois) : \(linkBase)?jeton=\(token)")
+        let mailer = self.mailer, logger = self.logger, minutes = Int(policy.resetLinkLifetime / 60)
+        let send = Task {
+            do {
+                try await mailer.send(
+                    to: email, subject: "Réinitialisation de votre mot de passe SAS",
+                    body: "Pour choisir un nouveau mot de passe, ouvrez ce lien (valable \(minutes) minutes, une seule fois) : \(linkBase)?jeton=\(token)")
+            } catch {
+                logger.error("reset e-mail not sent", metadata: ["error": "\(error)"])
+            }
+        }
+        // The answer does not wait for the relay (an unknown address answers at once too) unless asked to, in tests.
+        if waitForMail { await send.value }
     }
 
     /// Uses a reset link: sets the new password if the token is live, unused and the password acceptable.
@@ -272,6 +303,8 @@ public struct Authenticator: Sendable {
     }
 
     /// Warns accounts inactive for 8 months (once) and disables those inactive for 9; returns (warned, disabled).
+    /// Each account is claimed by a conditional update first, so that nodes running the sweep together warn once;
+    /// a failure on one account (e.g. the relay refusing an address) is logged and does not stop the others.
     @discardableResult
     public func sweepInactive() async throws -> (warned: Int, disabled: Int) {
         let now = clock()
@@ -279,21 +312,28 @@ public struct Authenticator: Sendable {
             "SELECT id, email, last_login_at, created_at, inactivity_warned_at FROM accounts WHERE status = 'active'")
         var warned = 0, disabled = 0
         for row in rows {
-            let id = try row.string("id")
-            let created = try row.date("created_at")
-            let last = row.optionalDate("last_login_at") ?? created
-            let idle = now.timeIntervalSince(last)
-            if idle >= policy.inactivityDisable {
-                try await accounts.disable(id, reason: "inactivité de plus de 9 mois", actor: "système", now: now)
-                disabled += 1
-            } else if idle >= policy.inactivityWarning, row.optionalDate("inactivity_warned_at") == nil {
-                let email = try row.string("email")
-                try await mailer.send(
-                    to: email, subject: "Votre compte SAS sera désactivé faute d'utilisation",
-                    body: "Vous ne vous êtes pas connecté depuis 8 mois. Sans connexion d'ici un mois, votre compte sera désactivé.")
-                try await database.query("UPDATE accounts SET inactivity_warned_at = ? WHERE id = ?", [.date(now), .text(id)])
-                try await audit("account.inactivity_warning", actor: "système", target: id, detail: email, address: nil, now: now)
-                warned += 1
+            do {
+                let id = try row.string("id")
+                let created = try row.date("created_at")
+                let last = row.optionalDate("last_login_at") ?? created
+                let idle = now.timeIntervalSince(last)
+                if idle >= policy.inactivityDisable {
+                    try await accounts.disable(id, reason: "inactivité de plus de 9 mois", actor: "système", now: now)
+                    disabled += 1
+                } else if idle >= policy.inactivityWarning, row.optionalDate("inactivity_warned_at") == nil {
+                    let claimed = try await database.query(
+                        "UPDATE accounts SET inactivity_warned_at = ? WHERE id = ? AND inactivity_warned_at IS NULL RETURNING id",
+                        [.date(now), .text(id)])
+                    guard !claimed.isEmpty else { continue }
+                    let email = try row.string("email")
+                    try await mailer.send(
+                        to: email, subject: "Votre compte SAS sera désactivé faute d'utilisation",
+                        body: "Vous ne vous êtes pas connecté depuis 8 mois. Sans connexion d'ici un mois, votre compte sera désactivé.")
+                    try await audit("account.inactivity_warning", actor: "système", target: id, detail: email, address: nil, now: now)
+                    warned += 1
+                }
+            } catch {
+                logger.warning("inactivity sweep: one account skipped", metadata: ["error": "\(error)"])
             }
         }
         return (warned, disabled)

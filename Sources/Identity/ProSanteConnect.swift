@@ -104,7 +104,7 @@ public final class ProSanteConnectClient: Sendable {
 
     /// Starts a login: stores `state`, `nonce` and the PKCE verifier, and returns PSC's authorization URL.
     /// `returnTo` is a local path to go back to after the login.
-    public func startLogin(returnTo: String?) async throws -> URL {
+    public func startLogin(returnTo: String?) async throws -> (url: URL, state: String) {
         let discovery = try await discover()
         let state = Authenticator.randomToken(bytes: 32)
         let nonce = Authenticator.randomToken(bytes: 32)
@@ -131,7 +131,7 @@ public final class ProSanteConnectClient: Sendable {
         guard let url = components.url else {
             throw PSCError("Pro Santé Connect est mal configuré.", detail: "URL d'autorisation invalide")
         }
-        return url
+        return (url, state)
     }
 
     /// Completes a login from the callback's `code` and `state` (the state is consumed, so a replay fails).
@@ -149,8 +149,8 @@ public final class ProSanteConnectClient: Sendable {
         let tokens = try await exchange(code: code, verifier: login.codeVerifier, discovery: discovery)
         let claims = try await verifyIDToken(tokens.idToken, nonce: nonce, discovery: discovery)
         let userinfo = try await fetchUserinfo(accessToken: tokens.accessToken, discovery: discovery)
-        guard case .string(let sub)? = claims["sub"], userinfo["sub"].map({ $0 == .string(sub) }) ?? true else {
-            throw PSCError.rejected("sub de userinfo différent de celui de l'id_token")
+        guard case .string(let sub)? = claims["sub"], userinfo["sub"] == .string(sub) else {
+            throw PSCError.rejected("sub de userinfo absent ou différent de celui de l'id_token")
         }
         let idnps = userinfo.string("SubjectNameID") ?? userinfo.string("preferred_username")
             ?? claims.string("SubjectNameID") ?? claims.string("preferred_username")
@@ -269,7 +269,7 @@ public final class ProSanteConnectClient: Sendable {
         default: audiences = []
         }
         guard audiences.contains(configuration.clientID) else { throw PSCError.rejected("audience inattendue") }
-        if audiences.count > 1, claims.string("azp") != configuration.clientID {
+        if (audiences.count > 1 || claims["azp"] != nil), claims.string("azp") != configuration.clientID {
             throw PSCError.rejected("azp différent du client")
         }
         guard let exp = claims.number("exp"), exp + configuration.leeway > now else {
@@ -304,6 +304,10 @@ public final class ProSanteConnectClient: Sendable {
             let claims = try await verifySigned(String(decoding: response.body, as: UTF8.self)
                 .trimmingCharacters(in: .whitespacesAndNewlines), discovery: discovery)
             if let iss = claims.string("iss"), iss != discovery.issuer { throw PSCError.rejected("émetteur userinfo inattendu") }
+            if let aud = claims["aud"] {
+                let audiences: [Claim] = if case .array(let many) = aud { many } else { [aud] }
+                guard audiences.contains(.string(configuration.clientID)) else { throw PSCError.rejected("audience userinfo inattendue") }
+            }
             return claims
         default:
             throw PSCError.rejected("type de réponse userinfo refusé : \(type)")

@@ -115,7 +115,7 @@ struct SandboxBookingRoutes {
             }
             let back = request.uri.queryParameters.get("retour").flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil }
             do {
-                let url = try await psc.startLogin(returnTo: back)
+                let url = try await psc.startLogin(returnTo: back).url
                 return Response(status: .found, headers: [.location: url.absoluteString])
             } catch let error as PSCError {
                 return Self.page(503, "Pro Santé Connect indisponible", "<p>\(Self.escape(error.message))</p>")

@@ -107,6 +107,7 @@ struct IdentityRoutes {
                    status: HTTPResponse.Status = .ok) -> Response {
         anonymousForm("login", title: "Connexion", values: [
             "message": message ?? "", "email": email, "retour": safeReturn(request.uri.queryParameters.get("retour")) ?? "",
+            "retourURL": safeReturn(request.uri.queryParameters.get("retour")).map { "?retour=" + RequirePermission.encodeComponent($0) } ?? "",
             "psc": identity.psc != nil,
         ], context: context, request: request, status: status)
     }
@@ -186,8 +187,11 @@ struct IdentityRoutes {
             throw AppError(.notFound, code: "psc_disabled", message: "La connexion Pro Santé Connect n'est pas activée sur cette plateforme.")
         }
         do {
-            let url = try await psc.startLogin(returnTo: safeReturn(request.uri.queryParameters.get("retour")))
-            return Response(status: .found, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
+            let (url, state) = try await psc.startLogin(returnTo: safeReturn(request.uri.queryParameters.get("retour")))
+            // The login is bound to this browser: the callback must come with the same cookie (login CSRF).
+            var response = Response(status: .found, headers: [.location: url.absoluteString, .cacheControl: "no-store"])
+            response.headers.append(HTTPField(name: .setCookie, value: identity.pscStateCookie(Authenticator.sha256(state))))
+            return response
         } catch let error as PSCError {
             context.logger.warning("Pro Santé Connect unavailable", metadata: ["detail": "\(error.detail)"])
             return loginPage(request: request, context: context, message: error.message, status: .serviceUnavailable)
@@ -210,6 +214,11 @@ struct IdentityRoutes {
         guard let code = query.get("code"), let state = query.get("state") else {
             return try await refuse("Réponse de Pro Santé Connect incomplète : recommencez la connexion.",
                                     detail: "code ou state absent", status: .badRequest)
+        }
+        guard let bound = IdentityServices.cookie(request, IdentityServices.pscStateCookieName),
+              SessionStore.csrfMatches(Authenticator.sha256(state), bound) else {
+            return try await refuse("La connexion Pro Santé Connect a expiré ou a déjà été utilisée, ou a été commencée dans un autre navigateur. Recommencez la connexion.",
+                                    detail: "state non lié à ce navigateur", status: .unauthorized)
         }
         let result: (identity: PSCIdentity, returnTo: String?)
         do {
@@ -236,8 +245,10 @@ struct IdentityRoutes {
         let (secret, _) = try await identity.sessions.open(for: account, method: "psc", idToken: result.identity.idToken,
                                                            remoteAddress: context.remoteAddress,
                                                            replacing: context.sessionSecret)
-        return Response(status: .seeOther, headers: [.location: safeReturn(result.returnTo) ?? "/",
-                                                     .setCookie: identity.sessionCookie(secret)])
+        var response = Response(status: .seeOther, headers: [.location: safeReturn(result.returnTo) ?? "/",
+                                                             .setCookie: identity.sessionCookie(secret)])
+        response.headers.append(HTTPField(name: .setCookie, value: identity.pscStateCookie(nil)))
+        return response
     }
 
     // MARK: password change
@@ -246,7 +257,7 @@ struct IdentityRoutes {
                       status: HTTPResponse.Status = .ok) -> Response {
         pages.response("password-change", title: "Changer de mot de passe", values: [
             "csrf": session.csrfToken, "forced": forced, "message": message ?? "",
-            "hasPassword": session.method == "password",
+            "askCurrent": session.method == "password",
         ], context: context, status: status)
     }
 
@@ -263,7 +274,9 @@ struct IdentityRoutes {
         }
         do {
             try await identity.authenticator.changePassword(
-                accountID: session.account.id, current: form["current"] ?? "", new: form["password"] ?? "",
+                // Logged in through Pro Santé Connect (strong authentication), one may set a password without one.
+                accountID: session.account.id, current: session.method == "psc" ? nil : (form["current"] ?? ""),
+                new: form["password"] ?? "",
                 keepingSession: session.id, address: context.remoteAddress)
         } catch let error as AccountError {
             return passwordPage(session: session, forced: session.account.mustChangePassword, message: error.message,
@@ -278,8 +291,9 @@ struct IdentityRoutes {
 
     /// A local path to return to (never another site: no scheme, no `//`, no backslash).
     func safeReturn(_ value: String?) -> String? {
-        guard let value, value.hasPrefix("/"), !value.hasPrefix("//"), !value.contains("\\"),
-              !value.contains("\r"), !value.contains("\n"), value.count <= 2_000 else { return nil }
+        // No control character or space at all: browsers drop tabs and newlines, which could turn "/\t/x" into "//x".
+        guard let value, value.hasPrefix("/"), !value.hasPrefix("//"), !value.contains("\\"), value.count <= 2_000,
+              value.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value != 0x7f }) else { return nil }
         return value
     }
 }

@@ -22,6 +22,7 @@ public final class IdentityServices: Sendable {
     let sessionAbsolute: TimeInterval
 
     static let sessionCookie = "sas_session"
+    static let pscStateCookieName = "sas_psc"
     static let loginCSRFCookie = "sas_csrf"
 
     /// Builds the services from the configuration; `clock` and `mailer` are injectable for tests.
@@ -90,6 +91,13 @@ public final class IdentityServices: Sendable {
         return "\(Self.sessionCookie)=\(secret); Path=/; Max-Age=\(Int(sessionAbsolute)); HttpOnly; SameSite=Lax\(secure)"
     }
 
+    /// The cookie binding a started Pro Santé Connect login to this browser (SHA-256 of its `state`), or its deletion.
+    func pscStateCookie(_ digest: String?) -> String {
+        let secure = secureCookies ? "; Secure" : ""
+        guard let digest else { return "\(Self.pscStateCookieName)=; Path=/connexion/psc; Max-Age=0; HttpOnly; SameSite=Lax\(secure)" }
+        return "\(Self.pscStateCookieName)=\(digest); Path=/connexion/psc; Max-Age=600; HttpOnly; SameSite=Lax\(secure)"
+    }
+
     /// The `Set-Cookie` value of the anonymous forms' CSRF cookie (double submit).
     func loginCSRFCookie(_ token: String) -> String {
         "\(Self.loginCSRFCookie)=\(token); Path=/; HttpOnly; SameSite=Strict\(secureCookies ? "; Secure" : "")"
@@ -125,9 +133,14 @@ struct SessionMiddleware: RouterMiddleware {
         context.sessionSecret = secret
         context.actor = session.account.email
         let path = request.uri.path
-        if session.account.mustChangePassword, request.method == .get, !path.hasPrefix("/mot-de-passe"),
-           !path.hasPrefix("/api/"), !["/healthz", "/readyz", "/metrics"].contains(path) {
-            return Response(status: .seeOther, headers: [.location: "/mot-de-passe?force=1"])
+        if session.account.mustChangePassword, !path.hasPrefix("/mot-de-passe"), path != "/deconnexion",
+           path != "/api/v1/me", !["/healthz", "/readyz", "/metrics"].contains(path), !path.hasPrefix("/static/") {
+            // Nothing else until the temporary password is replaced: pages go to the form, everything else is refused.
+            if request.method == .get && !path.hasPrefix("/api/") {
+                return Response(status: .seeOther, headers: [.location: "/mot-de-passe?force=1"])
+            }
+            throw AppError(.forbidden, code: "password_change_required",
+                           message: "Changez d'abord votre mot de passe provisoire (page « Changer de mot de passe »).")
         }
         return try await next(request, context)
     }
@@ -185,6 +198,13 @@ struct RequirePermission: RouterMiddleware {
     static func encode(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~/")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    }
+
+    /// Percent-encodes everything but unreserved characters (a whole path and query as one parameter value).
+    static func encodeComponent(_ text: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

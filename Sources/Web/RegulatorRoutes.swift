@@ -172,10 +172,11 @@ struct RegulatorRoutes {
 
     /// `url` with `origin` set (replacing any value already there).
     static func withOrigin(_ url: String, _ origin: String) -> String {
+        // Work on the encoded items, so the vendor's own parameters keep their exact encoding (%2B stays %2B).
         guard var components = URLComponents(string: url) else { return url }
-        var items = (components.queryItems ?? []).filter { $0.name != "origin" }
+        var items = (components.percentEncodedQueryItems ?? []).filter { $0.name != "origin" }
         items.append(URLQueryItem(name: "origin", value: origin))
-        components.queryItems = items
+        components.percentEncodedQueryItems = items
         return components.string ?? url
     }
 

@@ -75,7 +75,7 @@ struct AccountStorageTests {
             #expect(try await sessions.resume(secret) == nil)
             #expect(try await sessions.purge() == 0, "the expired session was deleted when it was refused")
 
-            try await authenticator.requestReset(email: "a@test.sas", linkBase: "http://x/r", address: nil)
+            try await authenticator.requestReset(email: "a@test.sas", linkBase: "http://x/r", address: nil, waitForMail: true)
             let token = try #require(mailer.sent.withLockedValue { $0.last?.body.components(separatedBy: "jeton=").last })
             try await authenticator.completeReset(token: token, newPassword: "Nouveau-Cheval-10", address: nil)
             await #expect(throws: AccountError.self) {

@@ -125,8 +125,12 @@ struct PasswordLoginTests {
             #expect(unknown.body.contains("Adresse e-mail ou mot de passe incorrect"), "same answer for unknown accounts")
 
             browser.setCookie("sas_session", "fixe-par-un-attaquant")
-            let ok = try await env.login("regul@test.sas")
+            let loginPage = try await browser.request(env.base + "/connexion?retour=/%09/evil.example")
+            let ok = try await browser.request(env.base + "/connexion", method: .POST, form: [
+                "_csrf": try #require(loginPage.hidden("_csrf")), "email": "regul@test.sas",
+                "password": env.passwords["regul@test.sas"]!, "retour": "/\t/evil.example"])
             #expect(ok.status == 303)
+            #expect(ok.location == env.base + "/", "a return path with a control character is dropped: \(ok.location ?? "")")
             let session = try #require(browser.cookie("sas_session"))
             #expect(session != "fixe-par-un-attaquant")
             let me = try await browser.request(env.base + "/api/v1/me")
@@ -267,6 +271,8 @@ struct PasswordLoginTests {
             #expect(login.location?.hasSuffix("/mot-de-passe?force=1") == true)
             let home = try await env.browser.request(env.base + "/")
             #expect(home.status == 303 && home.location?.contains("/mot-de-passe") == true, "nothing else until the change")
+            let api = try await env.browser.request(env.base + "/api/v1/search?what=generaliste&where=Lyon")
+            #expect(api.status == 403 && api.body.contains("password_change_required"), "APIs too")
             let form = try await env.browser.request(env.base + "/mot-de-passe?force=1")
             #expect(form.body.contains("réinitialisé par un administrateur"))
             let csrf = try #require(form.hidden("_csrf"))
@@ -299,6 +305,7 @@ struct PasswordLoginTests {
             #expect(unknown.status == 200 && known.status == 200)
             #expect(unknown.body.contains("Si un compte actif correspond"))
             #expect(known.body.contains("Si un compte actif correspond"))
+            try await env.mailer.waitFor(count: 1)
             let mails = env.mailer.sent.withLockedValue { $0 }
             #expect(mails.count == 1)
             let link = try #require(mails.first?.body.split(separator: " ").last.map(String.init))
@@ -318,6 +325,7 @@ struct PasswordLoginTests {
             #expect(try await env.login("regul@test.sas", password: "Réinitialisé-2026!").status == 303)
 
             _ = try await request("regul2@test.sas")
+            try await env.mailer.waitFor(count: 2)
             let second = try #require(env.mailer.sent.withLockedValue { $0.last?.body.components(separatedBy: "jeton=").last })
             env.clock.advance(3_601)
             let page = try await env.browser.request(env.base + "/mot-de-passe/reinitialiser?jeton=\(second)")

@@ -65,6 +65,17 @@ struct ProSanteConnectTests {
     func refusals() async throws {
         try await IdentityEnvironment.with(psc: true) { env in
             let psc = try #require(env.psc)
+            // A callback opened in another browser than the one that started the login (login CSRF) is refused.
+            let attacker = TestBrowser(caPath: env.pki.caChainPath)
+            defer { Task { try? await attacker.shutdown() } }
+            let started = try await attacker.request(env.base + "/connexion/psc")
+            var cardForm = try await attacker.request(try #require(started.location)).hiddenFields
+            cardForm["professionnel"] = PSCProfessional.fixtures[0].idnps
+            let planted = try #require(try await attacker.request(psc.origin + "/auth/login", method: .POST, form: cardForm).location)
+            let victim = try await env.browser.request(planted)
+            #expect(victim.status == 401)
+            #expect(victim.body.contains("autre navigateur"))
+            #expect(try await env.browser.request(env.base + "/api/v1/me").status == 401)
             // Wrong state: the callback with a state the platform never issued.
             let (callback, first) = try await Self.login(env)
             #expect(first.status == 303)

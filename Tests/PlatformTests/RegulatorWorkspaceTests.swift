@@ -127,6 +127,9 @@ struct RegulatorWorkspaceTests {
             let ok = try await Self.post(env, env.browser, vendor, csrf: csrf)
             #expect(ok.status == 201, "\(ok.body)")
             #expect(ok.body.contains("\"redirect\":\"https:\\/\\/agendaplus.example\\/rdv\\/\(fixture.ids["A"]!.value)?creneau=1&origin=sas\""), "\(ok.body)")
+            vendor["url"] = "https://agendaplus.example/rdv/x?sig=a%2Bb%3D&origin=autre"
+            let signed = try await Self.post(env, env.browser, vendor, csrf: csrf)
+            #expect(signed.body.contains("sig=a%2Bb%3D&origin=sas"), "the vendor's own encoding is kept: \(signed.body)")
             vendor["url"] = "https://attaquant.example/rdv"
             let foreign = try await Self.post(env, env.browser, vendor, csrf: csrf)
             #expect(foreign.status == 422)

@@ -124,6 +124,14 @@ final class CapturingMailer: Mailer {
     func send(to: String, subject: String, body: String) async throws {
         sent.withLockedValue { $0.append((to, subject, body)) }
     }
+
+    /// Waits (at most 10 s) until `count` e-mails were sent: reset links are sent without making the answer wait.
+    func waitFor(count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while sent.withLockedValue({ $0.count }) < count && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
 }
 
 /// A free TCP port on loopback (bound then released), for servers whose URL must be known before they start.

@@ -256,6 +256,7 @@
         fields.kind = "editeur"; fields.source = slot.source; fields.url = slot.bookingURL || "";
         // The tab is opened during the click (popup blockers), then sent to the vendor's page once recorded.
         var tab = slot.bookingURL ? window.open("about:blank", "_blank") : null;
+        if (tab) tab.opener = null; // the vendor's page must not reach back into the regulator's tab
         orient(fields, b, tab);
       }
     });
