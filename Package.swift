@@ -86,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "Agenda",
-            dependencies: ["Storage", "SASDomain"],
+            dependencies: ["Storage", "SASDomain", "FHIR"],
             swiftSettings: swiftSettings
         ),
         .target(

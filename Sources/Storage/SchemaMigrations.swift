@@ -238,5 +238,32 @@ public enum SchemaMigrations {
             "CREATE INDEX orientations_regulator ON orientations (regulator_id, created_at)",
             "CREATE INDEX orientations_practitioner ON orientations (practitioner_idnps, slot_start)",
         ]),
+        Migration(7, "appointments reported by vendors (INT_R03), scoped per vendor, linked to orientations", [
+            """
+            CREATE TABLE appointments (
+                id TEXT PRIMARY KEY,
+                editor_id TEXT NOT NULL,
+                identifier_system TEXT NOT NULL,
+                identifier_value TEXT NOT NULL,
+                status TEXT NOT NULL,
+                profile TEXT NOT NULL,
+                operator_type TEXT NOT NULL,
+                operator_system TEXT NOT NULL,
+                operator_value TEXT NOT NULL,
+                regulator_id TEXT,
+                practitioner_idnps TEXT,
+                start_at BIGINT NOT NULL,
+                end_at BIGINT NOT NULL,
+                booked_at BIGINT,
+                orientation_id TEXT,
+                version INTEGER NOT NULL DEFAULT 1,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                UNIQUE (editor_id, identifier_system, identifier_value)
+            )
+            """,
+            "CREATE INDEX appointments_orientation ON appointments (orientation_id)",
+            "CREATE INDEX appointments_regulator ON appointments (regulator_id, start_at)",
+        ]),
     ]
 }

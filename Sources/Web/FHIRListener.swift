@@ -1,3 +1,5 @@
+import Agenda
+import FHIR
 import Foundation
 import Hummingbird
 import Logging
@@ -5,6 +7,8 @@ import Logging
 /// The FHIR listener's routes (HTTPS; mTLS when a client CA is configured). Later flows (INT_R03) plug in here.
 struct FHIRRoutes {
     let environment: PlatformConfiguration.Environment
+    /// INT_R03 storage (nil: the flow is not served, e.g. in tests of the listener alone).
+    var appointments: AppointmentStore?
 
     func register(on router: Router<AppRequestContext>) {
         router.get("/healthz") { _, _ in
@@ -13,6 +17,90 @@ struct FHIRRoutes {
         router.get("/metadata") { _, _ in
             FHIRJSON.response(.ok, Self.capabilityStatement())
         }
+        guard let appointments else { return }
+        // INT_R03: the vendor identified by its client certificate reports an appointment (POST) or its changes
+        // (conditional PUT on the identifier, creating when unknown).
+        router.post("/Appointment") { request, context in
+            try await write(request, context, store: appointments, conditional: nil)
+        }
+        router.put("/Appointment") { request, context in
+            let q = request.uri.queryParameters
+            guard let token = q.get("identifier") ?? q.get("Identifier") else {
+                throw AppError(.badRequest, code: "invalid",
+                               message: "PUT conditionnel : le paramètre identifier=system|value est obligatoire.")
+            }
+            return try await write(request, context, store: appointments, conditional: token)
+        }
+    }
+
+    func write(_ request: Request, _ context: AppRequestContext, store: AppointmentStore,
+               conditional token: String?) async throws -> Response {
+        guard let editor = context.clientParty else {
+            throw AppError(.forbidden, code: "client_not_allowed", message: "Appelant non identifié par son certificat client.")
+        }
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        guard type.isEmpty || type.contains("json") else {
+            throw AppError(.unsupportedMediaType, code: "not-supported", message: "application/fhir+json attendu.")
+        }
+        let body = try await request.body.collect(upTo: 256 * 1024)
+        let appointment: Appointment
+        do {
+            appointment = try FHIR.FHIRJSON.decode(Appointment.self, from: Data(buffer: body))
+        } catch {
+            throw AppError(.badRequest, code: "invalid", message: "Ressource Appointment illisible : \(error)")
+        }
+        let validated: AppointmentStore.Validated
+        do {
+            validated = try AppointmentStore.validate(appointment)
+        } catch {
+            throw AppError(error.kind == .structure ? .badRequest : .unprocessableContent, code: "invalid",
+                           message: error.message + (error.expression.map { " (\($0))" } ?? ""))
+        }
+        if let token {
+            let parts = token.split(separator: "|", maxSplits: 1).map(String.init)
+            guard parts.count == 2, parts[0] == validated.identifierSystem, parts[1] == validated.identifierValue else {
+                throw AppError(.unprocessableContent, code: "invalid",
+                               message: "L'identifiant de la requête (\(token)) ne correspond pas à Appointment.identifier.")
+            }
+        }
+        var expected: Int?
+        if let match = request.headers[.ifMatch] {
+            expected = Int(match.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+        }
+        do {
+            let (record, created) = try await store.upsert(validated, editorID: editor, expectedVersion: expected)
+            var response = FHIRJSON.response(created ? .created : .ok, Self.resource(record))
+            response.headers[.location] = "Appointment/\(record.id)/_history/\(record.version)"
+            response.headers[.eTag] = "W/\"\(record.version)\""
+            return response
+        } catch let rejection as AppointmentRejection {
+            let status: HTTPResponse.Status = switch rejection.kind {
+            case .conflict: .preconditionFailed
+            case .ownership: .conflict
+            case .structure: .badRequest
+            case .businessRule: .unprocessableContent
+            }
+            throw AppError(status, code: "conflict", message: rejection.message)
+        }
+    }
+
+    /// What the platform answers: the stored appointment (no patient data), with its SAS id.
+    static func resource(_ r: AppointmentRecord) -> [String: Any] {
+        let iso = ISO8601DateFormatter()
+        var resource: [String: Any] = [
+            "resourceType": "Appointment", "id": r.id, "meta": ["versionId": String(r.version)],
+            "identifier": [["system": r.identifierSystem, "value": r.identifierValue]],
+            "status": r.status, "start": iso.string(from: r.start), "end": iso.string(from: r.end),
+            "extension": [["url": FHIRSystems.appointmentOperatorExtension, "valueReference": ["identifier": [
+                "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": r.operatorType]]],
+                "system": r.operatorSystem, "value": r.operatorValue]]]],
+        ]
+        if let idnps = r.practitionerIDNPS {
+            resource["participant"] = [["actor": ["identifier": [
+                "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": "IDNPS"]]],
+                "system": "urn:oid:1.2.250.1.71.4.2.1", "value": idnps]], "status": "accepted"]]
+        }
+        return resource
     }
 
     /// The platform's CapabilityStatement: what it serves today, nothing more.
@@ -25,7 +113,13 @@ struct FHIRRoutes {
             "fhirVersion": "4.0.1",
             "format": ["application/fhir+json"],
             "software": ["name": "Plateforme numérique SAS"],
-            "rest": [["mode": "server", "security": ["description": "mTLS avec certificats IGC Santé, contrôle du CN et de l'OU"]]],
+            "rest": [["mode": "server", "security": ["description": "mTLS avec certificats IGC Santé, contrôle du CN et de l'OU"],
+                      "resource": [["type": "Appointment",
+                                    "supportedProfile": ["http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS",
+                                                         "https://interop.esante.gouv.fr/ig/fhir/sas/StructureDefinition/sas-sos-appointment"],
+                                    "interaction": [["code": "create"], ["code": "update"]],
+                                    "updateCreate": true, "conditionalUpdate": true,
+                                    "searchParam": [["name": "identifier", "type": "token"]]]]]],
         ]
     }
 }

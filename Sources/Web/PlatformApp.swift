@@ -172,7 +172,7 @@ public struct PlatformApp: Sendable {
         if configuration.fhirClientCAPath != nil {
             router.add(middleware: ClientCertificateMiddleware(allowList: fhirAllowList))
         }
-        FHIRRoutes(environment: configuration.environment).register(on: router)
+        FHIRRoutes(environment: configuration.environment, appointments: AppointmentStore(database: database)).register(on: router)
         extraRoutes?(router)
         return router
     }
