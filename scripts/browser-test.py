@@ -7,9 +7,10 @@ nothing but the Python standard library is needed. Steps, each with a screenshot
   2. search "médecin généraliste" at a Lyon address; slots stream in; slots from at least two vendors;
      the banner names the vendor made to fail; the time to the first slot on screen is read from the
      Performance API;
-  3. open a vendor slot: a new tab lands on the vendor's booking page with origin=sas, logged in by SSO;
+  3. open a vendor slot: a new tab lands on the vendor's booking page with origin=sas, logged in by SSO; book
+     there: the vendor reports the appointment to the platform (INT_R03);
   4. book a SAS-agenda slot;
-  5. "Mes orientations" lists both orientations.
+  5. "Mes orientations" lists both orientations, the vendor's confirmed by INT_R03.
 Prints a JSON summary on the last line; exits non-zero on the first failed check.
 
 Usage: browser-test.py BASE_URL OUT_DIR FAILING_VENDOR_NAME
@@ -189,7 +190,7 @@ def main():
 
         # 3. A vendor slot opens the vendor's booking page in a new tab, with origin=sas, logged in by SSO.
         known = {t["targetId"] for t in browser.send("Target.getTargets")["targetInfos"]}
-        page.evaluate("document.querySelector('#resultats button.creneau[data-url]').click()")
+        page.evaluate("document.querySelector('#resultats button.creneau[data-url*=\"/rdv/\"]').click()")
         deadline = time.time() + 20
         vendor_target = None
         while time.time() < deadline and not vendor_target:
@@ -208,6 +209,12 @@ def main():
         summary["vendor_page"] = vendor.evaluate("location.href")
         check(("/rdv/" in summary["vendor_page"] or "/sos/" in summary["vendor_page"]) and "origin=sas" in summary["vendor_page"], summary["vendor_page"])
         vendor.screenshot("04-page-editeur")
+        # Book on the vendor's page: the sandbox vendor reports it to the platform (INT_R03) at once.
+        vendor.evaluate("document.querySelector('ul.creneaux button').click()")
+        vendor.wait("document.body && document.body.textContent.includes('Rendez-vous confirmé')", what="vendor booking confirmed")
+        summary["int_r03"] = vendor.evaluate("(document.querySelector('.int-r03') || {}).textContent || ''")
+        check("transmis à la plateforme SAS" in summary["int_r03"], f"the vendor did not report the booking: {summary['int_r03']!r}")
+        vendor.screenshot("04b-reservation-editeur")
         browser.send("Target.activateTarget", {"targetId": target})
 
         # 4. A SAS-agenda slot is booked in the platform.
@@ -220,7 +227,8 @@ def main():
         page.goto(BASE + "/orientations")
         rows = page.evaluate("Array.from(document.querySelectorAll('tr[data-orientation]')).map(r => r.textContent.replace(/\\s+/g, ' ').trim())")
         summary["orientations"] = rows
-        check(any("Créneau éditeur" in r and "En cours" in r for r in rows), f"no vendor orientation in progress: {rows}")
+        check(any("Créneau éditeur" in r and "Rendez-vous pris" in r for r in rows),
+              f"the vendor booking (INT_R03) did not confirm the orientation: {rows}")
         check(any("Agenda SAS" in r and "Rendez-vous pris" in r for r in rows), f"no SAS-agenda booking: {rows}")
         page.screenshot("06-mes-orientations")
     finally:

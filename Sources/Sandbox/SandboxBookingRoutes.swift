@@ -11,7 +11,15 @@ import SASDomain
 /// logged in; without `origin` the page refuses, as the national test kit expects.
 struct SandboxBookingRoutes {
     let editor: SandboxEditor
-    static let sessions = NIOLockedValueBox<[String: String]>([:])
+    static let sessions = NIOLockedValueBox<[String: SandboxUser]>([:])
+
+    /// A regulator logged into the sandbox: shown name, and the identifier the vendor reports in INT_R03.
+    struct SandboxUser: Sendable {
+        var label: String
+        var operatorType: String
+        var operatorSystem: String
+        var operatorValue: String
+    }
     /// The sandbox's local password, shown on its login page (no real secret: it is a test vendor).
     static let demoPassword = "bac-a-sable"
 
@@ -48,12 +56,14 @@ struct SandboxBookingRoutes {
                         <li\(selected)><form method="post" action="/rdv/\(Self.escape(idnps))/reserver">
                         <input type="hidden" name="creneau" value="\(Self.escape(slot.id))">
                         <input type="hidden" name="origin" value="\(Self.escape(origin))">
+                        <input type="hidden" name="debut" value="\(FHIRInstant(slot.start).canonical)">
+                        <input type="hidden" name="fin" value="\(FHIRInstant(slot.end).canonical)">
                         <button>Réserver le \(label)</button></form></li>
                         """
                 }
             }
             return Self.page(200, "Agenda de \(practitioner.givenName) \(practitioner.familyName)", """
-                <p>Connecté·e en tant que régulateur SAS : <strong>\(Self.escape(user))</strong> (origine <code>\(Self.escape(origin))</code>).</p>
+                <p>Connecté·e en tant que régulateur SAS : <strong>\(Self.escape(user.label))</strong> (origine <code>\(Self.escape(origin))</code>).</p>
                 <ul class="creneaux">\(rows.isEmpty ? "<li>Aucun créneau disponible.</li>" : rows)</ul>
                 """)
         }
@@ -75,7 +85,7 @@ struct SandboxBookingRoutes {
             let slot = request.uri.queryParameters.get("creneau") ?? ""
             let booked = editor.bookedSlots.withLockedValue { $0.contains(slot) }
             return Self.page(200, "\(association.structure.name) — \(place.city)", """
-                <p>Connecté·e en tant que régulateur SAS : <strong>\(Self.escape(user))</strong> (origine <code>\(Self.escape(origin))</code>).</p>
+                <p>Connecté·e en tant que régulateur SAS : <strong>\(Self.escape(user.label))</strong> (origine <code>\(Self.escape(origin))</code>).</p>
                 <p>\(Self.escape(place.line)), \(Self.escape(place.postalCode)) \(Self.escape(place.city))\(place.phone.map { " — ☎ " + Self.escape($0) } ?? "")</p>
                 \(slot.isEmpty ? "" : booked ? "<p>Ce créneau vient d'être réservé.</p>" : """
                 <form method="post" action="/rdv/\(Self.escape(idnst))/reserver"><input type="hidden" name="creneau" value="\(Self.escape(slot))">
@@ -93,8 +103,22 @@ struct SandboxBookingRoutes {
             let already = editor.bookedSlots.withLockedValue { booked in booked.contains(slot) }
             guard !already else { return Self.page(409, "Créneau déjà pris", "<p>Ce créneau vient d'être réservé.</p>") }
             editor.book(slotID: slot)
-            editor.logger.info("sandbox booking", metadata: ["slot": "\(slot)", "regulator": "\(user)", "idnps": "\(idnps)"])
-            return Self.page(200, "Rendez-vous confirmé", "<p>Le rendez-vous \(Self.escape(slot)) est réservé par \(Self.escape(user)).</p>")
+            editor.logger.info("sandbox booking", metadata: ["slot": "\(slot)", "regulator": "\(user.label)", "idnps": "\(idnps)"])
+            // INT_R03: tell the platform, as a real vendor must right after a regulator's booking.
+            var reported = ""
+            if let practitioner = try? IDNPS(parsing: idnps), let start = form["debut"].flatMap({ try? FHIRInstant(parsing: $0) }),
+               let end = form["fin"].flatMap({ try? FHIRInstant(parsing: $0) }) {
+                let status = await editor.reportAppointment(
+                    id: slot, operatorType: user.operatorType, operatorSystem: user.operatorSystem,
+                    operatorValue: user.operatorValue, practitioner: practitioner, start: start.date, end: end.date)
+                reported = switch status {
+                case .some(200...299): "<p class=\"int-r03\">Rendez-vous transmis à la plateforme SAS (INT_R03).</p>"
+                case .some(let code): "<p class=\"int-r03\">La plateforme SAS a refusé le rendez-vous (HTTP \(code)).</p>"
+                case .none: ""
+                }
+            }
+            return Self.page(200, "Rendez-vous confirmé",
+                             "<p>Le rendez-vous \(Self.escape(slot)) est réservé par \(Self.escape(user.label)).</p>\(reported)")
         }
         router.get("connexion") { request, _ in
             let back = request.uri.queryParameters.get("retour") ?? "/"
@@ -142,7 +166,10 @@ struct SandboxBookingRoutes {
             let name = [result.identity.givenName, result.identity.familyName].compactMap { $0 }.joined(separator: " ")
             let user = "\(name) (IDNPS \(result.identity.idnps)\(synced == nil ? ", compte non synchronisé" : ""))"
             let token = UUID().uuidString
-            Self.sessions.withLockedValue { $0[token] = user }
+            Self.sessions.withLockedValue {
+                $0[token] = SandboxUser(label: user, operatorType: "IDNPS", operatorSystem: IdentifierSystem.idnps,
+                                        operatorValue: result.identity.idnps)
+            }
             editor.logger.info("sandbox PSC login", metadata: ["idnps": "\(result.identity.idnps)", "synced": "\(synced != nil)"])
             return Response(status: .seeOther, headers: [
                 .location: result.returnTo ?? "/", .setCookie: "sandbox_session=\(token); Path=/; HttpOnly; Secure; SameSite=Lax",
@@ -153,11 +180,15 @@ struct SandboxBookingRoutes {
             let email = form["email"]?.lowercased() ?? ""
             let accounts = await editor.accounts.all()
             guard form["password"] == Self.demoPassword,
-                  accounts.contains(where: { $0.active && $0.email.lowercased() == email }) else {
+                  let account = accounts.first(where: { $0.active && $0.email.lowercased() == email }) else {
                 return Self.page(401, "Connexion refusée", "<p>Compte inconnu, désactivé, ou mot de passe erroné.</p>")
             }
             let token = UUID().uuidString
-            Self.sessions.withLockedValue { $0[token] = email }
+            let national = account.identifierSystem == IdentifierSystem.idnps
+            Self.sessions.withLockedValue {
+                $0[token] = SandboxUser(label: email, operatorType: national ? "IDNPS" : "INTRN",
+                                        operatorSystem: account.identifierSystem, operatorValue: account.identifierValue)
+            }
             let back = form["retour"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
             return Response(status: .seeOther, headers: [
                 .location: back, .setCookie: "sandbox_session=\(token); Path=/; HttpOnly; Secure; SameSite=Lax",
@@ -165,7 +196,7 @@ struct SandboxBookingRoutes {
         }
     }
 
-    static func user(_ request: Request) -> String? {
+    static func user(_ request: Request) -> SandboxUser? {
         guard let cookie = request.headers[.cookie] else { return nil }
         for part in cookie.split(separator: ";") {
             let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)

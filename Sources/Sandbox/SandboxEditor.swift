@@ -48,6 +48,10 @@ public struct SandboxEditorConfiguration: Sendable {
     public var webPort: Int?
     /// Pro Santé Connect login on the booking pages (SSO: a regulator already logged in at PSC is not asked again).
     public var psc: SandboxPSCLogin?
+    /// The platform's FHIR base (`https://…`), to report bookings through INT_R03 with this vendor's certificate;
+    /// nil: bookings are not reported. `platformCAPath` is the CA of the platform's server certificate.
+    public var platformFHIRBase: String?
+    public var platformCAPath: String?
 
     public init(id: String, name: String, certificatePath: String, keyPath: String, clientCAPath: String?, roster: SandboxRoster) {
         self.id = id
@@ -112,13 +116,65 @@ public final class SandboxEditor: Sendable {
         }
     }
 
+    /// The HTTP client reporting appointments to the platform (mTLS with this vendor's certificate), made at first use.
+    let platformClient = NIOLockedValueBox<HTTPClient?>(nil)
+
+    func platformHTTP() throws -> HTTPClient {
+        try platformClient.withLockedValue { cached in
+            if let cached { return cached }
+            let tls = try TLSConfigurations.client(caPath: configuration.platformCAPath ?? configuration.clientCAPath ?? "",
+                                                   certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
+            var httpConfiguration = HTTPClient.Configuration(tlsConfiguration: tls)
+            httpConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(10))
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+            cached = client
+            return client
+        }
+    }
+
+    /// Reports a booking to the platform (INT_R03 `POST /Appointment`, FrAppointmentSAS); returns the HTTP status.
+    func reportAppointment(id: String, operatorType: String, operatorSystem: String, operatorValue: String,
+                           practitioner: IDNPS, start: Date, end: Date) async -> Int? {
+        guard let base = configuration.platformFHIRBase else { return nil }
+        var appointment = Appointment()
+        appointment.meta = Meta(profile: ["http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS"])
+        let typeSystem = "http://interopsante.org/fhir/CodeSystem/fr-v2-0203"
+        appointment.appointmentOperator = Reference(identifier: Identifier(
+            system: operatorSystem, value: operatorValue,
+            type: CodeableConcept(coding: [Coding(system: typeSystem, code: operatorType)])))
+        appointment.identifier = [Identifier(system: "https://\(configuration.id).sandbox.localhost/rendez-vous", value: id)]
+        appointment.status = "booked"
+        appointment.start = FHIRInstant(start)
+        appointment.end = FHIRInstant(end)
+        appointment.created = FHIRInstant(Date())
+        appointment.participant = [Appointment.Participant(
+            actor: Reference(identifier: Identifier(system: IdentifierSystem.idnps, value: practitioner.value,
+                                                    type: CodeableConcept(coding: [Coding(system: typeSystem, code: "IDNPS")]))),
+            status: "accepted")]
+        do {
+            var request = HTTPClientRequest(url: base + "/Appointment")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/fhir+json")
+            request.body = .bytes(ByteBuffer(bytes: try FHIRJSON.encode(appointment)))
+            let response = try await platformHTTP().execute(request, timeout: .seconds(10))
+            _ = try await response.body.collect(upTo: 1 << 20)
+            logger.info("INT_R03 sent", metadata: ["appointment": "\(id)", "status": "\(response.status.code)"])
+            return Int(response.status.code)
+        } catch {
+            logger.warning("INT_R03 not sent", metadata: ["appointment": "\(id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
     /// The vendor's PSC callback (to register at PSC).
     public var pscRedirectURI: String { webOrigin + "/connexion/psc/retour" }
 
-    /// Closes the PSC client's connections.
+    /// Closes the PSC and platform clients' connections.
     public func shutdown() async {
         let http = pscClient.withLockedValue { $0?.http }
         try? await http?.shutdown()
+        let platform = platformClient.withLockedValue { $0 }
+        try? await platform?.shutdown()
     }
 
     public init(configuration: SandboxEditorConfiguration, logger: Logger) {
@@ -210,7 +266,7 @@ public final class SandboxEditor: Sendable {
     /// login, a service that closes the PSC client at shutdown.
     public func services() throws -> [any Service] {
         var services: [any Service] = [try application()]
-        if configuration.psc != nil { services.append(PSCClientCloser(editor: self)) }
+        if configuration.psc != nil || configuration.platformFHIRBase != nil { services.append(PSCClientCloser(editor: self)) }
         if let webPort = configuration.webPort {
             var tls = try TLSConfigurations.server(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
             tls.minimumTLSVersion = .tlsv12

@@ -68,6 +68,8 @@ struct Demo: AsyncParsableCommand {
                 (key: "psc.client_id", value: "sas-demo", flag: "demo"),
                 (key: "psc.client_secret", value: platformSecret, flag: "demo"),
                 (key: "psc.ca", value: pki.caChainPath, flag: "demo"),
+                // The FHIR listener requires client certificates: vendors report appointments (INT_R03) with theirs.
+                (key: "fhir.tls.client_ca", value: pki.caChainPath, flag: "demo"),
             ])
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("sas: \(error.description)\n".utf8))
@@ -83,7 +85,7 @@ struct Demo: AsyncParsableCommand {
             psc: { vendor in
                 SandboxPSCLogin(discoveryURL: discovery, clientID: "editeur-\(vendor)",
                                 clientSecret: vendorSecrets[vendor] ?? "", caPath: pki.caChainPath)
-            }, logger: logger)
+            }, platformFHIRBase: "https://127.0.0.1:\(fhirPort)", logger: logger)
         for sandbox in sandboxes {
             let id = sandbox.editor.configuration.id
             psc.register(PSCClientRegistration(clientID: "editeur-\(id)", secret: vendorSecrets[id] ?? "",
@@ -112,7 +114,7 @@ struct Demo: AsyncParsableCommand {
                   Plateforme SAS — démonstration
                   Interface web  : http://127.0.0.1:\(http)/
                   Santé          : http://127.0.0.1:\(http)/healthz   /readyz   /metrics
-                  FHIR (HTTPS)   : https://127.0.0.1:\(fhir)/metadata
+                  FHIR (HTTPS, mTLS : certificat client de la PKI de démo) : https://127.0.0.1:\(fhir)/metadata
                   Données        : \(directory.path) (réutilisées ; --reset pour repartir de zéro)
                   PKI de dév.    : \(pkiDirectory)/ca/chain.pem
                   Recherche (API, jeton de démonstration) :

@@ -17,13 +17,13 @@ enum DemoSandboxes {
 
     /// (id, display name, personality, flows) — ids match the synthetic directory's vendor links.
     static let vendors: [(String, String, String, Set<Editor.Flow>)] = [
-        ("agendaplus", "AgendaPlus Santé", "good", [.r01, .r02]),
-        ("rdvmed", "RdvMed", "good", [.r01, .r04, .r02]),
-        ("medicalendar", "MédiCalendar", "flaky", [.r01]),
-        ("planisoins", "PlaniSoins", "slow", [.r01]),
-        ("cabinetpro", "CabinetPro Agenda", "good", [.r01]),
-        ("docslot", "DocSlot", "quirky", [.r01]),
-        ("sos-agenda", "SOS Agenda", "good", [.sos]),
+        ("agendaplus", "AgendaPlus Santé", "good", [.r01, .r02, .r03]),
+        ("rdvmed", "RdvMed", "good", [.r01, .r04, .r02, .r03]),
+        ("medicalendar", "MédiCalendar", "flaky", [.r01, .r03]),
+        ("planisoins", "PlaniSoins", "slow", [.r01, .r03]),
+        ("cabinetpro", "CabinetPro Agenda", "good", [.r01, .r03]),
+        ("docslot", "DocSlot", "quirky", [.r01, .r03]),
+        ("sos-agenda", "SOS Agenda", "good", [.sos, .r03]),
     ]
 
     /// Seeds the directory once, issues the vendors' certificates, builds their rosters and registers them.
@@ -31,6 +31,7 @@ enum DemoSandboxes {
     static func prepare(configuration: PlatformConfiguration, practitioners: Int, firstPort: Int,
                         personality override: String? = nil, memoSeconds: Int? = nil,
                         psc: (@Sendable (_ vendor: String) -> SandboxPSCLogin?)? = nil,
+                        platformFHIRBase: String? = nil,
                         logger: Logger) async throws -> [Running] {
         let database = try await openDatabase(url: configuration.databaseURL, maxConnections: 2, logger: logger)
         defer { Task { try? await database.close() } }
@@ -65,6 +66,9 @@ enum DemoSandboxes {
             sandbox.seed = UInt64(offset + 1)
             sandbox.psc = psc?(id)
             if psc != nil { sandbox.webPort = firstPort + 50 + offset }
+            // Bookings are reported to the platform (INT_R03) with the vendor's own certificate.
+            sandbox.platformFHIRBase = platformFHIRBase
+            sandbox.platformCAPath = pki.caChainPath
             if let memoSeconds {
                 sandbox.memoSeconds = memoSeconds
                 sandbox.memoCapacity = 100_000

@@ -236,7 +236,7 @@
     var isAgenda = !!slot.agendaSlotID;
     var label = timeFormat.format(new Date(slot.start));
     var attrs = { class: "creneau", type: "button", "data-source": slot.source };
-    if (slot.bookingURL) attrs["data-url"] = "1";
+    if (slot.bookingURL) attrs["data-url"] = slot.bookingURL;
     var b = el("button", attrs, label);
     b.setAttribute("aria-label",
       label + " — " + offer.name + " — " + slot.consultationTypes.map(function (t) { return typeLabels[t] || t; }).join(", ") +
