@@ -26,6 +26,11 @@ public final class BoundPorts: Sendable {
     /// Waits for the FHIR listener's port.
     public func fhirPort() async -> Int { await fhir.value() }
 
+    /// The HTTP listener's port if it is already bound (never waits).
+    public func currentHTTPPort() async -> Int? { await http.current() }
+    /// The FHIR listener's port if it is already bound (never waits).
+    public func currentFHIRPort() async -> Int? { await fhir.current() }
+
     func setHTTP(_ port: Int) async { await http.set(port) }
     func setFHIR(_ port: Int) async { await fhir.set(port) }
 }
@@ -40,6 +45,8 @@ actor AsyncValue<T: Sendable> {
         for waiter in waiters { waiter.resume(returning: value) }
         waiters.removeAll()
     }
+
+    func current() -> T? { stored }
 
     func value() async -> T {
         if let stored { return stored }

@@ -63,7 +63,7 @@ struct AggregatorIntegrationTests {
         let transport = HTTPEditorTransport(identity: fleet.platformIdentity, logger: Self.logger)
         let registry = fleet.registry() + [Editor(id: "poignee", name: "Poignée", baseURL: "https://127.0.0.1:\(resetter.port)/fhir", flows: [.r01])]
         let aggregator = SlotAggregator(editors: registry, transport: transport)
-        let deadline = Duration.milliseconds(3000)
+        let deadline = Duration.milliseconds(6000)
         let started = ContinuousClock.now
         let result = await aggregator.collect(AggregationRequest(
             practitioners: roster.practitioners.keys.sorted(), window: Self.window(), deadline: deadline))

@@ -3,6 +3,7 @@ import Foundation
 import Identity
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -10,6 +11,8 @@ import ServiceLifecycle
 import Storage
 import TLS
 import Web
+
+enum HarnessError: Error { case stoppedBeforeListening }
 
 /// A platform node started in-process on free ports, with a real database and real listeners.
 final class RunningPlatform: Sendable {
@@ -61,9 +64,25 @@ final class RunningPlatform: Sendable {
         let services = try app.services(pages: try await Pages.load(), fhirTLS: tls,
                                         httpRoutes: httpRoutes, fhirRoutes: fhirRoutes)
         let group = app.serviceGroup(services, signals: false)
-        let runner = Task { try await group.run() }
-        let http = await app.ports.httpPort()
-        let fhir = await app.ports.fhirPort()
+        let ended = NIOLockedValueBox(false)
+        let runner = Task {
+            defer { ended.withLockedValue { $0 = true } }
+            try await group.run()
+        }
+        // A listener that cannot bind ends the group: report it instead of waiting forever for its port.
+        var ports: (Int, Int)?
+        let deadline = ContinuousClock.now + .seconds(120)
+        while ports == nil {
+            if let http = await app.ports.currentHTTPPort(), let fhir = await app.ports.currentFHIRPort() {
+                ports = (http, fhir)
+            } else if ended.withLockedValue({ $0 }) || ContinuousClock.now > deadline {
+                _ = try? await runner.value
+                throw HarnessError.stoppedBeforeListening
+            } else {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let (http, fhir) = ports!
         if waitForReady {
             let deadline = ContinuousClock.now + .seconds(20)
             while !app.readiness.migrated && ContinuousClock.now < deadline {

@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Identity
 import NIOConcurrencyHelpers
 import NIOCore
@@ -134,11 +137,27 @@ final class CapturingMailer: Mailer {
     }
 }
 
-/// A free TCP port on loopback (bound then released), for servers whose URL must be known before they start.
+/// A TCP port on loopback for servers whose URL must be known before they start. Ports come from a range below the
+/// kernel's ephemeral range (so servers bound to port 0 by parallel tests can never take them), one counter per
+/// process (so two tests never get the same one), and each is checked free before it is handed out.
 func freeLoopbackPort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-        .bind(host: "127.0.0.1", port: 0).wait()
-    let port = channel.localAddress?.port ?? 0
-    try channel.close().wait()
-    return port
+    while true {
+        let port = nextTestPort.withLockedValue { value -> Int in
+            value = value >= 31_000 ? 20_000 : value + 1
+            return value
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { continue }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if bound == 0 { return port }
+    }
 }
+
+private let nextTestPort = NIOLockedValueBox(20_000 + Int.random(in: 0..<9_000))
