@@ -136,8 +136,9 @@ final class SandboxTransport: EditorTransport, @unchecked Sendable {
 
 /// Real FHIR searchsets built with the FHIR module's `SearchsetBuilder`.
 enum TestBundles {
-    /// First slot start: well inside any test window starting now.
-    static func slotStart(_ k: Int) -> Date { Date().addingTimeInterval(3 * 3600 + Double(k) * 1800) }
+    /// First slot start: well inside the run's window, the same in every bundle built during the run (a search served
+    /// from the cache must find exactly the slots of the first one).
+    static func slotStart(_ k: Int) -> Date { runWindowStart.addingTimeInterval(3 * 3600 + Double(k) * 1800) }
 
     static func practitioners(_ ids: [IDNPS], base: String, editorID: String, slotsPer: Int) -> Data {
         var builder = SearchsetBuilder(baseURL: base, selfLink: base + "/Slot")

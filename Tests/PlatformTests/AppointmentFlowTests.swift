@@ -167,7 +167,8 @@ struct AppointmentFlowTests {
     @Test("20 concurrent identical POSTs leave one appointment; another vendor cannot write it; stale If-Match is refused")
     func concurrencyAndOwnership() async throws {
         try await Self.with { env in
-            let client = try env.platform.makeClient(pki: env.pki, identity: "agendaplus")
+            // Twenty requests share the client's pool: on a loaded machine a request may wait for a connection a while.
+            let client = try env.platform.makeClient(pki: env.pki, identity: "agendaplus", connectTimeout: .seconds(60))
             defer { Task { try? await client.shutdown() } }
             let url = env.platform.fhirBaseURL + "/Appointment"
             let body = Self.appointment(identifier: "concurrent", start: env.start)

@@ -105,7 +105,8 @@ final class RunningPlatform: Sendable {
     var fhirBaseURL: String { "https://127.0.0.1:\(fhirPort)" }
 
     /// An HTTP client trusting the platform's dev CA.
-    func makeClient(pki: DevPKIFiles? = nil, identity: String? = nil, maximumTLS: TLSVersion? = nil) throws -> HTTPClient {
+    func makeClient(pki: DevPKIFiles? = nil, identity: String? = nil, maximumTLS: TLSVersion? = nil,
+                    connectTimeout: TimeAmount = .seconds(5)) throws -> HTTPClient {
         let pki = pki ?? DevPKIFiles(directory: pkiDirectory)
         var configuration = HTTPClient.Configuration()
         var tls = try TLSConfigurations.client(
@@ -115,7 +116,7 @@ final class RunningPlatform: Sendable {
             tls.maximumTLSVersion = maximumTLS
         }
         configuration.tlsConfiguration = tls
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(30))
+        configuration.timeout = .init(connect: connectTimeout, read: .seconds(30))
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 }

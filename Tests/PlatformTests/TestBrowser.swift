@@ -113,11 +113,12 @@ final class TestBrowser: Sendable {
     }
 }
 
-/// A clock tests move by hand.
+/// A clock tests move forward by hand; between moves it follows real time, so that instants made by real servers
+/// (the PSC stand-in's `iat`) stay consistent with it however slowly a loaded machine runs the test.
 final class TestClock: Sendable {
-    private let now = NIOLockedValueBox(Date())
-    var date: Date { now.withLockedValue { $0 } }
-    func advance(_ seconds: TimeInterval) { now.withLockedValue { $0 = $0.addingTimeInterval(seconds) } }
+    private let offset = NIOLockedValueBox<TimeInterval>(0)
+    var date: Date { Date().addingTimeInterval(offset.withLockedValue { $0 }) }
+    func advance(_ seconds: TimeInterval) { offset.withLockedValue { $0 += seconds } }
     var function: IdentityClock { { [self] in self.date } }
 }
 
