@@ -361,14 +361,20 @@ struct PasswordLoginTests {
         try await IdentityEnvironment.with { env in
             let authenticator = env.platform.app.identity.authenticator
             env.clock.advance(8.2 * 30.4375 * 86_400)
+            // The node's hourly upkeep may run its first sweep at the same time: accounts are claimed one by one, so
+            // between the two sweeps each account is warned exactly once.
             let first = try await authenticator.sweepInactive()
-            #expect(first.warned == 4 && first.disabled == 0)
+            #expect(first.disabled == 0)
+            try await env.mailer.waitFor(count: 4)
+            let warnings = env.mailer.sent.withLockedValue { $0.filter { $0.subject.contains("désactivé") } }
+            #expect(warnings.count == 4 && Set(warnings.map(\.to)).count == 4, "\(warnings.map(\.to))")
             #expect(try await authenticator.sweepInactive().warned == 0, "warned once")
-            #expect(env.mailer.sent.withLockedValue { $0.contains { $0.subject.contains("désactivé") } })
             #expect(try await env.login("regul2@test.sas").status == 303, "logging in clears the warning")
             env.clock.advance(1 * 30.4375 * 86_400)
-            let second = try await authenticator.sweepInactive()
-            #expect(second.disabled == 3)
+            _ = try await authenticator.sweepInactive()
+            let disabled = try await env.platform.app.database.query(
+                "SELECT COUNT(*) AS n FROM accounts WHERE status = 'disabled'")
+            #expect(try disabled.first?.int("n") == 3)
             let refused = try await env.login("regul@test.sas")
             #expect(refused.status == 403)
             #expect(refused.body.contains("inactivité"))
