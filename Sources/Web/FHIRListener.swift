@@ -4,7 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// The FHIR listener's routes (HTTPS; mTLS when a client CA is configured). Later flows (INT_R03) plug in here.
+/// The FHIR listener's routes (HTTPS; mTLS when a client CA is configured): metadata and INT_R03 appointments.
 struct FHIRRoutes {
     let environment: PlatformConfiguration.Environment
     /// INT_R03 storage (nil: the flow is not served, e.g. in tests of the listener alone).

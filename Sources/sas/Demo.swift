@@ -76,8 +76,7 @@ struct Demo: AsyncParsableCommand {
             throw ExitCode(78)
         }
         let logger = bootstrapLogging(configuration)
-        let psc = try DemoIdentity.standIn(pki: pki, port: pscPort, platformURL: configuration.publicURL,
-                                           platformSecret: platformSecret, logger: logger)
+        let psc = try DemoIdentity.standIn(pki: pki, port: pscPort, platform: (configuration.publicURL, platformSecret), logger: logger)
         let vendorSecrets = Dictionary(uniqueKeysWithValues: DemoSandboxes.vendors.map { ($0.0, Authenticator.randomToken(bytes: 24)) })
         // Directory first (the sandbox vendors' agendas come from it), then the vendors, then the platform.
         let sandboxes = try await DemoSandboxes.prepare(

@@ -16,8 +16,9 @@ enum DemoIdentity {
         ("admin@demo.sas.localhost", "Administration nationale (démo)", [.nationalAdministrator, .administrator], [], nil),
     ]
 
-    /// Starts nothing: builds the stand-in (its dev PKI identity issued when missing) with the platform's client.
-    static func standIn(pki: DevPKIFiles, port: Int, platformURL: String, platformSecret: String,
+    /// Starts nothing: builds the stand-in (its dev PKI identity issued when missing), with the demo platform's
+    /// client when `platform` is given.
+    static func standIn(pki: DevPKIFiles, port: Int, platform: (url: String, secret: String)?,
                         logger: Logger) throws -> PSCStandIn {
         let ca = pki.exists(identities: []) ? try pki.loadCA() : try pki.initialise()
         if !pki.exists(identities: ["psc-sandbox"]) {
@@ -27,9 +28,11 @@ enum DemoIdentity {
         var configuration = PSCStandIn.Configuration(certificatePath: pki.certificatePath("psc-sandbox"),
                                                      keyPath: pki.keyPath("psc-sandbox"))
         configuration.port = port
-        configuration.clients = [PSCClientRegistration(
-            clientID: "sas-demo", secret: platformSecret, redirectURIs: [platformURL + "/connexion/psc/retour"],
-            postLogoutRedirectURIs: [platformURL + "/deconnexion/retour"])]
+        if let platform {
+            configuration.clients = [PSCClientRegistration(
+                clientID: "sas-demo", secret: platform.secret, redirectURIs: [platform.url + "/connexion/psc/retour"],
+                postLogoutRedirectURIs: [platform.url + "/deconnexion/retour"])]
+        }
         return PSCStandIn(configuration: configuration, logger: logger)
     }
 

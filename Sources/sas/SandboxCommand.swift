@@ -40,8 +40,7 @@ struct SandboxCommand: AsyncParsableCommand {
                                                      redirectURIs: parts[2].split(separator: ",").map(String.init)))
             }
             let pki = DevPKIFiles(directory: URL(fileURLWithPath: pkiDir))
-            let psc = try DemoIdentity.standIn(pki: pki, port: port, platformURL: "http://127.0.0.1:8080",
-                                               platformSecret: Authenticator.randomToken(bytes: 24), logger: logger)
+            let psc = try DemoIdentity.standIn(pki: pki, port: port, platform: nil, logger: logger)
             for registration in clients { psc.register(registration) }
             var groupConfiguration = ServiceGroupConfiguration(
                 services: [.init(service: try psc.application())], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
