@@ -90,6 +90,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "EditorSync",
+            dependencies: [
+                "Storage", "SASDomain", "FHIR", "Aggregator", "Identity",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Identity",
             dependencies: [
                 "Storage", "SASDomain",
@@ -124,7 +133,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity", "Agenda",
+                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity", "Agenda", "EditorSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -143,7 +152,7 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity", "Agenda",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity", "Agenda", "EditorSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -175,7 +184,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity", "Agenda",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity", "Agenda", "EditorSync",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

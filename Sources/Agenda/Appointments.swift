@@ -191,11 +191,18 @@ public struct AppointmentStore: Sendable {
             }
             if let orientation = record.orientationID {
                 try await tx.query("UPDATE appointments SET orientation_id = ? WHERE id = ?", [.text(orientation), .text(record.id)])
-                try await tx.query("""
+                let status = Self.orientationStatus(record.status)
+                let changed = try await tx.query("""
                     UPDATE orientations SET status = ?, slot_start = ?, slot_end = ?, updated_at = ?, version = version + 1
-                    WHERE id = ?
-                    """, [.text(Self.orientationStatus(record.status).rawValue), .date(record.start), .date(record.end),
-                          .date(now), .text(orientation)])
+                    WHERE id = ? AND (status <> ? OR slot_start IS NULL OR slot_start <> ? OR slot_end IS NULL OR slot_end <> ?)
+                    RETURNING id
+                    """, [.text(status.rawValue), .date(record.start), .date(record.end), .date(now), .text(orientation),
+                          .text(status.rawValue), .date(record.start), .date(record.end)])
+                if !changed.isEmpty {
+                    try await OrientationStore.recordEvent(
+                        tx, orientationID: orientation, event: .appointment, status: status, actor: "editeur:\(editorID)",
+                        detail: "rendez-vous \(record.identifierValue) : \(record.status)", at: now)
+                }
             }
             try await AuditLog(tx).record(AuditEntry(
                 actor: "editeur:\(editorID)", action: created ? "appointment.create" : "appointment.update", target: record.id,

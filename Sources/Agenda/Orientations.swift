@@ -31,6 +31,17 @@ public struct Orientation: Sendable, Equatable, Codable {
         case fulfilled = "honore"
         case noShow = "non_honore"
 
+        /// The changes a person may make on the platform (vendors' appointments move statuses freely: they are
+        /// the reference for their own bookings).
+        public func canMove(to next: Status) -> Bool {
+            switch (self, next) {
+            case (.inProgress, .booked), (.inProgress, .cancelled): true
+            case (.booked, .cancelled), (.booked, .fulfilled), (.booked, .noShow): true
+            case (.fulfilled, .noShow), (.noShow, .fulfilled): true
+            default: false
+            }
+        }
+
         public var label: String {
             switch self {
             case .inProgress: "En cours"
@@ -42,9 +53,30 @@ public struct Orientation: Sendable, Equatable, Codable {
         }
     }
 
+    /// The route of the orientation as the LRM knows it (INT_L02 `orientationCategory`): an individual practitioner,
+    /// a CPTS, a health centre (MSP, CDS), SOS Médecins, or the vendors' "place de marché".
+    public enum Category: String, Sendable, Codable, CaseIterable {
+        case ps = "PS", cpts = "CPTS", msp = "MSP", cds = "CDS", sos = "SOS", pdm = "PDM"
+
+        public var label: String {
+            switch self {
+            case .ps: "Professionnel à titre individuel"
+            case .cpts: "CPTS"
+            case .msp: "Maison de santé"
+            case .cds: "Centre de santé"
+            case .sos: "SOS Médecins"
+            case .pdm: "Place de marché"
+            }
+        }
+    }
+
     public var id: String
     public var kind: Kind
+    public var category: Category
     public var status: Status
+    /// The SAS territory (department) of the regulator who oriented: where the orientation is counted and which SAMU
+    /// is told.
+    public var territory: String?
     public var regulatorID: String
     public var regulatorEmail: String
     public var practitionerIDNPS: String?
@@ -76,6 +108,7 @@ public struct OrientationError: Error, Sendable, Equatable, CustomStringConverti
 /// What the regulator chose.
 public struct OrientationRequest: Sendable, Equatable {
     public var kind: Orientation.Kind
+    public var category: Orientation.Category = .ps
     public var practitionerIDNPS: String?
     public var structureID: String?
     public var offerName: String
@@ -112,7 +145,7 @@ public struct OrientationStore: Sendable {
 
     /// Records an orientation by `regulator`; for a SAS-agenda slot, books one place first.
     public func orient(_ request: OrientationRequest, regulatorID: String, regulatorEmail: String,
-                       sourceAddress: String?, now: Date = Date()) async throws -> Orientation {
+                       territory: String? = nil, sourceAddress: String?, now: Date = Date()) async throws -> Orientation {
         let name = request.offerName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 300 else {
             throw OrientationError(.invalid, "Le professionnel ou la structure choisi est manquant.")
@@ -134,8 +167,8 @@ public struct OrientationStore: Sendable {
             }
         }
         let initial = Orientation(
-            id: UUID().uuidString.lowercased(), kind: request.kind,
-            status: request.kind == .vendor ? .inProgress : .booked, regulatorID: regulatorID,
+            id: UUID().uuidString.lowercased(), kind: request.kind, category: request.category,
+            status: request.kind == .vendor ? .inProgress : .booked, territory: territory, regulatorID: regulatorID,
             regulatorEmail: regulatorEmail, practitionerIDNPS: request.practitionerIDNPS, structureID: request.structureID,
             offerName: name, phone: request.phone, vendor: request.vendor, slotID: request.slotID,
             slotStart: request.slotStart, slotEnd: request.slotEnd, bookingURL: request.bookingURL,
@@ -170,15 +203,19 @@ public struct OrientationStore: Sendable {
                 }
             }
             try await tx.query("""
-                INSERT INTO orientations (id, kind, status, regulator_id, regulator_email, practitioner_idnps, structure_id,
-                    offer_name, phone, vendor, slot_id, slot_start, slot_end, booking_url, created_at, updated_at, version)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-                """, [.text(orientation.id), .text(orientation.kind.rawValue), .text(orientation.status.rawValue),
+                INSERT INTO orientations (id, kind, category, territory, status, regulator_id, regulator_email,
+                    practitioner_idnps, structure_id, offer_name, phone, vendor, slot_id, slot_start, slot_end, booking_url,
+                    created_at, updated_at, version)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+                """, [.text(orientation.id), .text(orientation.kind.rawValue), .text(orientation.category.rawValue),
+                      .optional(orientation.territory), .text(orientation.status.rawValue),
                       .text(regulatorID), .text(regulatorEmail), .optional(orientation.practitionerIDNPS),
                       .optional(orientation.structureID), .text(orientation.offerName), .optional(orientation.phone),
                       .optional(orientation.vendor), .optional(orientation.slotID),
                       orientation.slotStart.map(SQLValue.date) ?? .null, orientation.slotEnd.map(SQLValue.date) ?? .null,
                       .optional(orientation.bookingURL), .date(now), .date(now)])
+            try await Self.recordEvent(tx, orientationID: orientation.id, event: .created, status: orientation.status,
+                                       actor: regulatorEmail, detail: "\(orientation.kind.label) — \(orientation.offerName)", at: now)
             try await AuditLog(tx).record(AuditEntry(
                 actor: regulatorEmail, action: "orientation.create", target: orientation.id,
                 detail: "\(orientation.kind.rawValue) → \(orientation.offerName)\(orientation.practitionerIDNPS.map { " (\($0))" } ?? "")\(orientation.vendor.map { " via \($0)" } ?? "")",
@@ -194,6 +231,68 @@ public struct OrientationStore: Sendable {
             """, [.text(regulatorID), .date(since)]).map(Self.orientation)
     }
 
+    /// Changes an orientation's status on a person's request (`actor`): the regulator who made it cancels it
+    /// (a SAS-agenda place is given back), or corrects a fulfilled/no-show mark. A vendor booking already confirmed
+    /// follows the vendor's own reports (INT_R03) and is refused here. `expectedVersion` guards concurrent edits.
+    public func changeStatus(id: String, to status: Orientation.Status, regulatorID: String, actor: String,
+                             expectedVersion: Int? = nil, reason: String? = nil, sourceAddress: String? = nil,
+                             now: Date = Date()) async throws -> Orientation {
+        try await database.transaction { tx -> Orientation in
+            guard let current = try await tx.query("SELECT * FROM orientations WHERE id = ?", [.text(id)]).first.map(Self.orientation),
+                  current.regulatorID == regulatorID else {
+                throw OrientationError(.notFound, "Orientation introuvable.")
+            }
+            if let expectedVersion, expectedVersion != current.version {
+                throw OrientationError(.conflict, "Cette orientation vient d'être modifiée (version \(current.version)) : rechargez la page.")
+            }
+            if current.status == status { return current }
+            guard current.status.canMove(to: status) else {
+                throw OrientationError(.invalid, "Passage de « \(current.status.label) » à « \(status.label) » impossible.")
+            }
+            if current.kind == .vendor && current.status != .inProgress {
+                throw OrientationError(.invalid, "Ce rendez-vous est suivi par \(current.vendor ?? "l'éditeur") : modifiez-le sur sa page, son statut sera mis à jour ici.")
+            }
+            let updated = try await tx.query("""
+                UPDATE orientations SET status = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?
+                RETURNING *
+                """, [.text(status.rawValue), .date(now), .text(id), .int(current.version)])
+            guard let row = updated.first else {
+                throw OrientationError(.conflict, "Cette orientation vient d'être modifiée : rechargez la page.")
+            }
+            if current.kind == .agenda, status == .cancelled, let slot = current.slotID {
+                try await tx.query("""
+                    UPDATE agenda_slots SET booked = booked - 1, version = version + 1, updated_at = ? WHERE id = ? AND booked > 0
+                    """, [.date(now), .text(slot)])
+            }
+            try await Self.recordEvent(tx, orientationID: id, event: .status, status: status, actor: actor,
+                                       detail: reason.map { String($0.prefix(300)) }, at: now)
+            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "orientation.status", target: id,
+                                                     detail: "\(current.status.rawValue) → \(status.rawValue)\(reason.map { " : \($0.prefix(300))" } ?? "")",
+                                                     sourceAddress: sourceAddress, occurredAt: now))
+            return try Self.orientation(row)
+        }
+    }
+
+    /// The history of an orientation, oldest first.
+    public func history(id: String) async throws -> [OrientationEvent] {
+        try await database.query("SELECT * FROM orientation_events WHERE orientation_id = ? ORDER BY sequence",
+                                 [.text(id)]).map(OrientationEvent.init(row:))
+    }
+
+    /// Appends an event to the orientation's history, in the caller's transaction (the orientation row must have been
+    /// updated first in that transaction, which serialises writers of one orientation). The history is what the LRM
+    /// link publishes.
+    public static func recordEvent(_ tx: any SQLExecutor, orientationID: String, event: OrientationEvent.Kind,
+                                   status: Orientation.Status, actor: String, detail: String?, at now: Date) async throws {
+        let next = try await tx.query("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM orientation_events WHERE orientation_id = ?",
+                                      [.text(orientationID)]).first?["next"].intValue ?? 1
+        try await tx.query("""
+            INSERT INTO orientation_events (id, orientation_id, sequence, event, status, actor, detail, occurred_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, [.text(UUID().uuidString.lowercased()), .text(orientationID), .int(next), .text(event.rawValue),
+                  .text(status.rawValue), .text(actor), .optional(detail), .date(now)])
+    }
+
     public func find(id: String) async throws -> Orientation? {
         try await database.query("SELECT * FROM orientations WHERE id = ?", [.text(id)]).first.map(Self.orientation)
     }
@@ -201,12 +300,43 @@ public struct OrientationStore: Sendable {
     static func orientation(_ row: SQLRow) throws -> Orientation {
         Orientation(
             id: try row.string("id"), kind: Orientation.Kind(rawValue: try row.string("kind")) ?? .vendor,
+            category: row.optionalString("category").flatMap(Orientation.Category.init(rawValue:)) ?? .ps,
             status: Orientation.Status(rawValue: try row.string("status")) ?? .inProgress,
+            territory: row.optionalString("territory"),
             regulatorID: try row.string("regulator_id"), regulatorEmail: try row.string("regulator_email"),
             practitionerIDNPS: row.optionalString("practitioner_idnps"), structureID: row.optionalString("structure_id"),
             offerName: try row.string("offer_name"), phone: row.optionalString("phone"), vendor: row.optionalString("vendor"),
             slotID: row.optionalString("slot_id"), slotStart: row.optionalDate("slot_start"),
             slotEnd: row.optionalDate("slot_end"), bookingURL: row.optionalString("booking_url"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"), version: try row.int("version"))
+    }
+}
+
+/// One step in an orientation's life: created, status changed by a person, or updated by the vendor's report.
+public struct OrientationEvent: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case created
+        /// A person changed the status on the platform.
+        case status
+        /// The vendor reported the appointment (INT_R03): status, time or practitioner.
+        case appointment = "rendez_vous"
+    }
+
+    public var orientationID: String
+    public var sequence: Int
+    public var kind: Kind
+    public var status: Orientation.Status
+    public var actor: String
+    public var detail: String?
+    public var occurredAt: Date
+
+    init(row: SQLRow) throws {
+        orientationID = try row.string("orientation_id")
+        sequence = try row.int("sequence")
+        kind = Kind(rawValue: try row.string("event")) ?? .status
+        status = Orientation.Status(rawValue: try row.string("status")) ?? .inProgress
+        actor = try row.string("actor")
+        detail = row.optionalString("detail")
+        occurredAt = try row.date("occurred_at")
     }
 }

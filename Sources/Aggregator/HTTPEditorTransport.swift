@@ -71,6 +71,36 @@ public final class HTTPEditorTransport: EditorTransport {
         }
     }
 
+    /// Sends a FHIR write (`POST`/`PUT` with a JSON body) to `editor` over the same pooled mTLS client: the INT_R02
+    /// regulator-account requests. Non-2xx answers are returned, not thrown; transport failures are classified.
+    public func send(_ method: String, _ url: URL, body: Data, editor: Editor, timeout: Duration,
+                     maxBytes: Int = 1 << 20) async throws -> TransportResponse {
+        let client = try self.client(for: editor)
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "Accept", value: "application/fhir+json")
+        request.headers.add(name: "Content-Type", value: "application/fhir+json; charset=utf-8")
+        request.headers.add(name: "User-Agent", value: "plateforme-sas")
+        request.body = .bytes(ByteBuffer(data: body))
+        let started = ContinuousClock.now
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
+                                                                                   + timeout.components.attoseconds / 1_000_000_000))
+            let collected: ByteBuffer
+            do { collected = try await response.body.collect(upTo: maxBytes) } catch is NIOTooManyBytesError {
+                throw TransportError.responseTooLarge(maxBytes)
+            }
+            return TransportResponse(
+                status: Int(response.status.code),
+                retryAfter: response.headers.first(name: "Retry-After").flatMap { TransportResponse.parseRetryAfter($0) },
+                body: Data(buffer: collected), elapsed: ContinuousClock.now - started)
+        } catch let error as TransportError {
+            throw error
+        } catch {
+            throw Self.classify(error)
+        }
+    }
+
     /// Maps AsyncHTTPClient, NIO and NIOSSL errors to the aggregator's categories.
     static func classify(_ error: any Error) -> TransportError {
         if let error = error as? HTTPClientError {

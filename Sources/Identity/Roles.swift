@@ -54,6 +54,8 @@ public enum Permission: String, Sendable, CaseIterable {
     case readAudit
     /// Operate vendors, registries and platform settings.
     case operatePlatform
+    /// Read activity figures (orientations, appointments, vendors' service levels) of one's territories.
+    case readActivity
 
     /// The roles holding this permission.
     public var roles: Set<Role> {
@@ -63,6 +65,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .manageAccounts: [.accountManager, .administrator, .nationalAdministrator]
         case .readAudit: [.administrator, .nationalAdministrator]
         case .operatePlatform: [.nationalAdministrator]
+        case .readActivity: [.territorialReferent, .administrator, .nationalAdministrator]
         }
     }
 }

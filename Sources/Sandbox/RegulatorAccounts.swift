@@ -97,6 +97,11 @@ public actor RegulatorAccounts {
         guard system == IdentifierSystem.idnps || system == IdentifierSystem.sasTechnical else {
             throw Refusal(status: 422, code: .businessRule, text: "Système d'identifiant inconnu : \(system).")
         }
+        let expectedCode = system == IdentifierSystem.idnps ? IdentifierSystem.codeIDNPS : IdentifierSystem.codeINTRN
+        if let codes = identifier.type?.coding?.compactMap(\.code), !codes.isEmpty, !codes.contains(expectedCode) {
+            throw Refusal(status: 422, code: .businessRule,
+                          text: "Type d'identifiant \(codes.joined(separator: ",")) incohérent avec le système \(system) (attendu : \(expectedCode)).")
+        }
         guard let active = p.active else { throw bad("active est obligatoire.") }
         guard let name = p.name?.first, let family = name.family, !family.isEmpty, let given = name.given?.first, !given.isEmpty else {
             throw bad("name.family et name.given sont obligatoires.")

@@ -265,5 +265,43 @@ public enum SchemaMigrations {
             "CREATE INDEX appointments_orientation ON appointments (orientation_id)",
             "CREATE INDEX appointments_regulator ON appointments (regulator_id, start_at)",
         ]),
+        Migration(8, "regulator accounts in vendors (INT_R02 sync state), orientation history and territory", [
+            """
+            CREATE TABLE regulator_sync (
+                account_id TEXT NOT NULL,
+                editor_id TEXT NOT NULL,
+                state TEXT NOT NULL,
+                remote_identifier TEXT,
+                remote_active INTEGER NOT NULL DEFAULT 0,
+                synced_profile TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT,
+                last_status INTEGER,
+                last_error TEXT,
+                lease_until BIGINT,
+                synced_at BIGINT,
+                updated_at BIGINT NOT NULL,
+                PRIMARY KEY (account_id, editor_id)
+            )
+            """,
+            "CREATE INDEX regulator_sync_retry ON regulator_sync (state, next_attempt_at)",
+            """
+            CREATE TABLE orientation_events (
+                id TEXT PRIMARY KEY,
+                orientation_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                event TEXT NOT NULL,
+                status TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                detail TEXT,
+                occurred_at BIGINT NOT NULL,
+                UNIQUE (orientation_id, sequence)
+            )
+            """,
+            "CREATE INDEX orientation_events_time ON orientation_events (occurred_at)",
+            "ALTER TABLE orientations ADD COLUMN territory TEXT",
+            "ALTER TABLE orientations ADD COLUMN category TEXT NOT NULL DEFAULT 'PS'",
+            "CREATE INDEX orientations_created ON orientations (created_at)",
+        ]),
     ]
 }

@@ -9,6 +9,9 @@ struct IdentityRoutes {
     let identity: IdentityServices
     let pages: Pages
     let database: any Database
+    /// Told of every successful login (INT_R02: regulator accounts are brought up to date at vendors, in the
+    /// background).
+    var onLogin: @Sendable (Account) -> Void = { _ in }
 
     func register(on router: Router<AppRequestContext>) {
         router.get("connexion") { request, context in
@@ -141,6 +144,7 @@ struct IdentityRoutes {
                                                              from: context.remoteAddress)
         switch outcome {
         case .success(let account):
+            onLogin(account)
             let (secret, _) = try await identity.sessions.open(for: account, method: "password",
                                                                remoteAddress: context.remoteAddress,
                                                                replacing: context.sessionSecret)
@@ -242,6 +246,7 @@ struct IdentityRoutes {
                                                      detail: "Pro Santé Connect (IDNPS \(result.identity.idnps))",
                                                      sourceAddress: context.remoteAddress, requestID: context.requestID))
         }
+        onLogin(account)
         let (secret, _) = try await identity.sessions.open(for: account, method: "psc", idToken: result.identity.idToken,
                                                            remoteAddress: context.remoteAddress,
                                                            replacing: context.sessionSecret)

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HTTPTypes
+import EditorSync
 import Identity
 import Logging
 import NIOSSL
@@ -239,5 +240,35 @@ public struct IdentityMaintenanceService: Service {
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) } } catch { break }
         }
         await identity.shutdown()
+    }
+}
+
+/// Runs INT_R02 on this node: logins queued by the identity routes are reconciled in the background, and every
+/// `pollInterval` the deactivations and retries that are due are sent.
+public struct RegulatorSyncService: Service {
+    let sync: RegulatorSync
+    let readiness: Readiness
+    let logger: Logger
+    let pollInterval: Duration
+
+    public func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await sync.processLogins() }
+            group.addTask {
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    if readiness.migrated {
+                        do {
+                            let sent = try await sync.runDue()
+                            if sent > 0 { logger.info("INT_R02 deactivations and retries", metadata: ["sent": "\(sent)"]) }
+                        } catch {
+                            logger.warning("INT_R02 upkeep failed", metadata: ["error": "\(error)"])
+                        }
+                    }
+                    let pause: Duration = readiness.migrated ? pollInterval : .milliseconds(200)
+                    do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: pause) } } catch { break }
+                }
+                sync.finish()
+            }
+        }
     }
 }

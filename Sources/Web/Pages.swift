@@ -55,6 +55,8 @@ public struct Pages: Sendable {
                               "navSearch": context.session?.account.has(.search) ?? false,
                               "navOrientations": context.session?.account.has(.orient) ?? false,
                               "navAudit": context.session?.account.has(.readAudit) ?? false,
+                              "navActivity": context.session?.account.has(.readActivity) ?? false,
+                              "navAccounts": context.session?.account.has(.manageAccounts) ?? false,
                           ])
         return Response(
             status: status,

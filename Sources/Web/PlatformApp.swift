@@ -10,6 +10,7 @@ import Agenda
 import Aggregator
 import Search
 import Directory
+import EditorSync
 import Identity
 import Storage
 import TLS
@@ -80,6 +81,8 @@ public struct PlatformApp: Sendable {
     public let agenda: StoredAgenda
     /// Accounts, sessions and Pro Santé Connect.
     public let identity: IdentityServices
+    /// Regulator accounts at vendors (INT_R02).
+    public let regulatorSync: RegulatorSync
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
@@ -104,6 +107,8 @@ public struct PlatformApp: Sendable {
         self.aggregator = SlotAggregator(editors: [], transport: transport, configuration: aggregatorConfiguration,
                                          metrics: PrometheusAggregatorMetrics(registry: registry))
         self.apiTokens = APITokenStore(database: database)
+        self.regulatorSync = RegulatorSync(database: database, client: RegulatorAccountClient(transport: transport),
+                                           logger: logger)
         let directory = self.directory
         let agenda = StoredAgenda(database: database)
         self.agenda = agenda
@@ -138,7 +143,9 @@ public struct PlatformApp: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(registry: registry, listener: "http"))
         router.add(middleware: ErrorMiddleware(pages: pages))
         router.add(middleware: SessionMiddleware(identity: identity))
-        IdentityRoutes(identity: identity, pages: pages, database: database).register(on: router)
+        let regulatorSync = self.regulatorSync
+        IdentityRoutes(identity: identity, pages: pages, database: database,
+                       onLogin: { regulatorSync.loggedIn($0) }).register(on: router)
         OperationsRoutes(database: database, readiness: readiness, registry: registry).register(on: router)
         let environment = configuration.environment.rawValue
         let readiness = self.readiness
@@ -159,6 +166,8 @@ public struct PlatformApp: Sendable {
         RegulatorRoutes(engine: searchEngine, store: OrientationStore(database: database),
                         editors: EditorStore(database: database), agenda: agenda, pages: pages,
                         bookingOrigin: configuration.bookingOrigin).register(on: router)
+        ActivityRoutes(activity: ActivityStore(database: database), aggregator: aggregator, editors: EditorStore(database: database),
+                       sync: regulatorSync, accounts: identity.accounts, pages: pages, database: database).register(on: router)
         extraRoutes?(router)
         return router
     }
@@ -232,6 +241,8 @@ public struct PlatformApp: Sendable {
             DatabaseService(database: database, readiness: readiness, logger: logger),
             EditorTransportService(transport: transport),
             IdentityMaintenanceService(identity: identity, readiness: readiness, logger: logger),
+            RegulatorSyncService(sync: regulatorSync, readiness: readiness, logger: logger,
+                                 pollInterval: .seconds(configuration.regulatorSyncPollSeconds)),
             DirectoryRefreshService(loader: directory, readiness: readiness, logger: logger),
             editorRegistryService,
         ]

@@ -84,6 +84,8 @@ public struct PlatformConfiguration: Sendable {
     public var sessionAbsoluteHours: Int
     public var passwordMemoryKiB: Int
     public var loginMaxFailures: Int
+    /// Seconds between two looks for INT_R02 deactivations and retries.
+    public var regulatorSyncPollSeconds: Int
     public var loginLockoutSeconds: Int
     public var pscDiscoveryURL: String?
     /// SMTP relay (nil: e-mails go to the log).
@@ -181,6 +183,7 @@ public struct PlatformConfiguration: Sendable {
         sessionAbsoluteHours = Int(values["session.absolute_hours"]!)!
         passwordMemoryKiB = Int(values["password.memory_kib"]!)!
         loginMaxFailures = Int(values["login.max_failures"]!)!
+        regulatorSyncPollSeconds = Int(values["editors.accounts_poll_seconds"]!)!
         loginLockoutSeconds = Int(values["login.lockout_seconds"]!)!
         pscDiscoveryURL = values["psc.discovery_url"]
         if let smtpHost = values["mail.smtp_host"] {

@@ -25,6 +25,8 @@ struct RegulatorRoutes {
         let orientations = router.group("orientations").add(middleware: RequirePermission(permission: .orient, formCSRF: true))
         orientations.get { request, context in try await orientationsPage(request, context) }
         orientations.post { request, context in try await self.orient(request, context) }
+        orientations.get("{id}") { request, context in try await orientationDetail(request, context) }
+        orientations.post("{id}/statut") { request, context in try await changeStatus(request, context) }
     }
 
     // MARK: search page
@@ -67,6 +69,8 @@ struct RegulatorRoutes {
             "orientations": list.map { o -> [String: Any] in
                 [
                     "id": o.id, "kind": o.kind.label, "status": o.status.label, "statusCode": o.status.rawValue,
+                    "category": o.category.label, "version": o.version, "csrf": session.csrfToken,
+                    "cancellable": o.status.canMove(to: .cancelled) && (o.kind != .vendor || o.status == .inProgress),
                     "name": o.offerName, "phone": o.phone ?? "", "vendor": o.vendor ?? "",
                     "slot": o.slotStart.map { Self.dayTime($0) } ?? "—", "created": Self.time(o.createdAt),
                     "lrm": "non transmis (liaison LRM non configurée)",
@@ -106,7 +110,9 @@ struct RegulatorRoutes {
         let saved: Orientation
         do {
             saved = try await store.orient(orientation, regulatorID: session.account.id,
-                                                  regulatorEmail: session.account.email, sourceAddress: context.remoteAddress)
+                                           regulatorEmail: session.account.email,
+                                           territory: session.account.territories.sorted().first,
+                                           sourceAddress: context.remoteAddress)
         } catch let error as OrientationError {
             let status: HTTPResponse.Status = error.kind == .full ? .conflict : (error.kind == .notFound ? .notFound : .unprocessableContent)
             if !isJSON {
@@ -136,6 +142,62 @@ struct RegulatorRoutes {
                         body: .init(byteBuffer: ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]))))
     }
 
+    /// `GET /orientations/{id}`: one of the regulator's orientations with its history (JSON).
+    func orientationDetail(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let session = context.session else { throw AppError(.unauthorized, code: "unauthenticated", message: "Connectez-vous.") }
+        let id = try context.parameters.require("id")
+        guard let orientation = try await store.find(id: id), orientation.regulatorID == session.account.id else {
+            throw AppError(.notFound, code: "not_found", message: "Orientation introuvable.")
+        }
+        struct Detail: Encodable { let orientation: Orientation; let history: [OrientationEvent] }
+        return try SearchRoutes.json(.ok, Detail(orientation: orientation, history: try await store.history(id: id)))
+    }
+
+    /// `POST /orientations/{id}/statut` (`statut`, optional `version` and `motif`): the regulator cancels an
+    /// orientation or corrects its outcome. Form (`_csrf`, back to the list) or JSON (`X-CSRF-Token`).
+    func changeStatus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        guard let session = context.session else { throw AppError(.unauthorized, code: "unauthenticated", message: "Connectez-vous.") }
+        let id = try context.parameters.require("id")
+        let isJSON = request.headers[.contentType]?.contains("application/json") == true
+        let fields: [String: String]
+        if isJSON {
+            let body = try await request.body.collect(upTo: 16 * 1024)
+            guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+                throw AppError(.badRequest, code: "invalid_body", message: "Corps JSON attendu.")
+            }
+            fields = object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
+        } else {
+            fields = try await FormData.read(request)
+        }
+        guard let status = fields["statut"].flatMap(Orientation.Status.init(rawValue:)) else {
+            throw AppError(.unprocessableContent, code: "invalid_status",
+                           message: "Statut inconnu « \(fields["statut"] ?? "") » (annule, honore ou non_honore attendu).")
+        }
+        let version = fields["version"].flatMap { $0.isEmpty ? nil : Int($0) }
+        do {
+            let saved = try await store.changeStatus(id: id, to: status, regulatorID: session.account.id,
+                                                     actor: session.account.email, expectedVersion: version,
+                                                     reason: fields["motif"].flatMap { $0.isEmpty ? nil : $0 },
+                                                     sourceAddress: context.remoteAddress)
+            if saved.kind == .agenda { agenda.invalidate() }
+            if !isJSON {
+                return Response(status: .seeOther, headers: [.location: "/orientations?message=" + RequirePermission.encode(
+                    "Orientation vers \(saved.offerName) : \(saved.status.label.lowercased()).")])
+            }
+            return try SearchRoutes.json(.ok, saved)
+        } catch let error as OrientationError {
+            if !isJSON {
+                return Response(status: .seeOther, headers: [.location: "/orientations?message=" + RequirePermission.encode(error.message)])
+            }
+            let status: HTTPResponse.Status = switch error.kind {
+            case .notFound: .notFound
+            case .conflict: .conflict
+            default: .unprocessableContent
+            }
+            throw AppError(status, code: error.kind.rawValue, message: error.message)
+        }
+    }
+
     /// Validates the fields of an orientation. A vendor's booking URL must be HTTPS on the host of that registered,
     /// enabled vendor: the platform never redirects a regulator to an arbitrary site.
     static func request(from fields: [String: String], editors: EditorStore) async throws -> OrientationRequest {
@@ -155,6 +217,12 @@ struct RegulatorRoutes {
             phone: fields["phone"].flatMap { $0.isEmpty ? nil : $0 }, vendor: fields["source"].flatMap { $0.isEmpty ? nil : $0 },
             slotID: fields["slot"].flatMap { $0.isEmpty ? nil : $0 }, slotStart: try date("start"), slotEnd: try date("end"),
             bookingURL: fields["url"].flatMap { $0.isEmpty ? nil : $0 })
+        if let raw = fields["categorie"], !raw.isEmpty {
+            guard let category = Orientation.Category(rawValue: raw.uppercased()) else {
+                throw OrientationError(.invalid, "Catégorie d'orientation inconnue « \(raw) » (PS, CPTS, MSP, CDS, SOS ou PDM attendu).")
+            }
+            request.category = category
+        }
         if kind == .vendor {
             guard let vendor = request.vendor, let editor = try? await editors.get(vendor), editor.enabled else {
                 throw OrientationError(.invalid, "Éditeur inconnu ou suspendu : « \(request.vendor ?? "") ».")

@@ -41,7 +41,7 @@ struct IdentityEnvironment {
         var pscStandIn: PSCStandIn?
         var pscGroup: ServiceGroup?
         var pscRunner: Task<Void, any Error>?
-        var settings = ["password.memory_kib": "1024", "http.secure_cookies": "false"]
+        var settings = ["password.memory_kib": "1024", "http.secure_cookies": "false", "editors.accounts_poll_seconds": "1"]
         let httpPort = try freeLoopbackPort()
         settings["http.port"] = String(httpPort)
         if withPSC {

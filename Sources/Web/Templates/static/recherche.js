@@ -212,7 +212,8 @@
     if (!offer.slots.length && offer.acceptsExtraPatients) {
       var extra = el("button", { type: "button" }, "Orienter en sus");
       extra.addEventListener("click", function () {
-        orient({ kind: "en_sus", idnps: offer.idnps || "", idnst: offer.idnst || "", name: offer.name, phone: offer.phone || "" }, extra, null);
+        orient({ kind: "en_sus", idnps: offer.idnps || "", idnst: offer.idnst || "", name: offer.name, phone: offer.phone || "",
+          categorie: categoryOf(offer) }, extra, null);
       });
       node.appendChild(extra);
     }
@@ -220,7 +221,7 @@
       var sub = el("details");
       sub.appendChild(el("summary", null, member.name + " — " + km(member.distanceKm)));
       var list = el("ul", { class: "creneaux" });
-      member.slots.forEach(function (slot) { list.appendChild(slotItem(member, slot)); });
+      member.slots.forEach(function (slot) { list.appendChild(slotItem(member, slot, categoryOf(offer))); });
       sub.appendChild(list);
       node.appendChild(sub);
     });
@@ -231,7 +232,14 @@
     return node;
   }
 
-  function slotItem(offer, slot) {
+  // INT_L02 orientationCategory: a CPTS card (and its members), SOS Médecins, or an individual practitioner.
+  function categoryOf(offer) {
+    if (offer.kind === "cpts") return "CPTS";
+    if (offer.kind === "sos") return "SOS";
+    return "PS";
+  }
+
+  function slotItem(offer, slot, category) {
     var li = el("li", { "data-types": slot.consultationTypes.join(","), "data-heure": hourFormat.format(new Date(slot.start)) });
     var isAgenda = !!slot.agendaSlotID;
     var label = timeFormat.format(new Date(slot.start));
@@ -248,7 +256,7 @@
     }
     b.addEventListener("click", function () {
       var fields = { idnps: offer.idnps || "", idnst: offer.idnst || "", name: offer.name, phone: offer.phone || "",
-        start: slot.start, end: slot.end };
+        start: slot.start, end: slot.end, categorie: category || categoryOf(offer) };
       if (isAgenda) {
         fields.kind = "agenda"; fields.slot = slot.agendaSlotID;
         orient(fields, b, null);
