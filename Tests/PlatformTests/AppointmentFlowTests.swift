@@ -123,6 +123,17 @@ struct AppointmentFlowTests {
             let audit = try await env.platform.app.database.query(
                 "SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'editeur:agendaplus'")
             #expect(try audit.first?.int("n") == 3, "create, update, create (the idempotent repeat writes nothing)")
+            // The orientation's history: created by the regulator, then the vendor's two reports (not the repeat).
+            let history = try await OrientationStore(database: env.platform.app.database).history(id: env.orientationID)
+            #expect(history.map(\.kind) == [.created, .appointment, .appointment])
+            #expect(history.map(\.status) == [.inProgress, .booked, .cancelled])
+            #expect(history.last?.actor == "editeur:agendaplus")
+            // Counted in the activity figures: two appointments from this vendor, one cancelled.
+            let report = try await ActivityStore(database: env.platform.app.database)
+                .report(from: Date().addingTimeInterval(-86_400), to: Date().addingTimeInterval(86_400), territories: nil)
+            #expect(report.totals("rendez_vous", by: \.vendor).map { "\($0.key)=\($0.count)" } == ["agendaplus=2"])
+            #expect(report.totals("rendez_vous", by: \.status).map { "\($0.key)=\($0.count)" } == ["booked=1", "cancelled=1"])
+            #expect(report.appointmentCancellationRate == 0.5)
         }
     }
 
