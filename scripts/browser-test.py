@@ -10,10 +10,14 @@ nothing but the Python standard library is needed. Steps, each with a screenshot
   3. open a vendor slot: a new tab lands on the vendor's booking page with origin=sas, logged in by SSO; book
      there: the vendor reports the appointment to the platform (INT_R03);
   4. book a SAS-agenda slot;
-  5. "Mes orientations" lists both orientations, the vendor's confirmed by INT_R03.
+  5. "Mes orientations" lists both orientations, the vendor's confirmed by INT_R03; the SAS-agenda one is
+     cancelled with its "Annuler" button;
+  6. in a separate browser context, the demo's national administrator logs in with his password (environment
+     variable SAS_DEMO_ADMIN_PASSWORD) and finds the orientations and the vendor's appointment in the activity
+     figures (SVG charts), and the regulator's account synchronised at the INT_R02 vendors.
 Prints a JSON summary on the last line; exits non-zero on the first failed check.
 
-Usage: browser-test.py BASE_URL OUT_DIR FAILING_VENDOR_NAME
+Usage: SAS_DEMO_ADMIN_PASSWORD=… browser-test.py BASE_URL OUT_DIR FAILING_VENDOR_NAME
 """
 import json
 import os
@@ -231,6 +235,40 @@ def main():
               f"the vendor booking (INT_R03) did not confirm the orientation: {rows}")
         check(any("Agenda SAS" in r and "Rendez-vous pris" in r for r in rows), f"no SAS-agenda booking: {rows}")
         page.screenshot("06-mes-orientations")
+        # The SAS-agenda orientation is cancelled from the list (a plain form, no script).
+        page.evaluate("Array.from(document.querySelectorAll('tr[data-orientation]')).find(r => r.textContent.includes('Agenda SAS') && r.querySelector('form button')).querySelector('form button').click()")
+        page.wait("location.pathname === '/orientations' && document.readyState === 'complete' && document.body.textContent.includes('annulé')",
+                  what="orientation cancelled")
+        rows = page.evaluate("Array.from(document.querySelectorAll('tr[data-orientation]')).map(r => r.textContent.replace(/\\s+/g, ' ').trim())")
+        check(any("Agenda SAS" in r and "Annulé" in r for r in rows), f"the SAS-agenda orientation was not cancelled: {rows}")
+        page.screenshot("07-orientation-annulee")
+
+        # 6. The national administrator, in his own browser context: activity figures and INT_R02 states.
+        password = os.environ.get("SAS_DEMO_ADMIN_PASSWORD")
+        check(password, "SAS_DEMO_ADMIN_PASSWORD is not set")
+        context = browser.send("Target.createBrowserContext")["browserContextId"]
+        admin_target = browser.send("Target.createTarget", {"url": "about:blank", "browserContextId": context})["targetId"]
+        admin = Page(browser, admin_target)
+        admin.goto(BASE + "/connexion?retour=/activite")
+        admin.evaluate(f"""(() => {{
+            document.getElementById('email').value = 'admin@demo.sas.localhost';
+            document.getElementById('password').value = {json.dumps(password)};
+            document.querySelector('form[action="/connexion"]').submit();
+        }})()""")
+        admin.wait("location.pathname === '/activite' && document.readyState === 'complete'", what="activity page")
+        figures = admin.evaluate("Object.fromEntries(Array.from(document.querySelectorAll('[data-chiffre]')).map(e => [e.dataset.chiffre, e.textContent.trim()]))")
+        summary["activity"] = figures
+        check(int(figures.get("orientations", "0")) >= 2, f"orientations missing from the figures: {figures}")
+        check(int(figures.get("rendez-vous", "0")) >= 1, f"the vendor's appointment is missing from the figures: {figures}")
+        vendors = admin.evaluate("Array.from(document.querySelectorAll('#rdv-editeurs tr')).map(r => r.textContent.replace(/\\s+/g, ' ').trim())")
+        check(len(vendors) >= 1, f"no appointment per vendor: {vendors}")
+        check(admin.evaluate("document.querySelectorAll('figure svg rect').length") > 0, "no bar in the SVG charts")
+        admin.screenshot("08-activite")
+        admin.goto(BASE + "/admin/comptes-editeurs")
+        synced = admin.evaluate("Array.from(document.querySelectorAll('tr[data-etat=synced]')).map(r => r.textContent.replace(/\\s+/g, ' ').trim())")
+        summary["int_r02"] = synced
+        check(any("regulateur@demo.sas.localhost" in r for r in synced), f"the regulator's account is not synchronised at the vendors: {synced}")
+        admin.screenshot("09-comptes-editeurs")
     finally:
         browser.close()
     print(json.dumps(summary, ensure_ascii=False))

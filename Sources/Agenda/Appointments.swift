@@ -136,61 +136,79 @@ public struct AppointmentStore: Sendable {
     /// Creates or updates the appointment `editorID` reports (its identifier is scoped to that vendor): returns the
     /// record and whether it was created. Idempotent: the same body twice leaves one row, unchanged. `expectedVersion`
     /// (from `If-Match`) refuses a concurrent update with a conflict.
+    ///
+    /// One transaction of few statements (each is a round trip to the storage engine): the identifier's rows (owner
+    /// and current version at once), the insert or update with the regulator looked up inside it, the match to an
+    /// orientation chosen and linked in one update, the orientation's status and history, the audit entry.
     public func upsert(_ validated: Validated, editorID: String, expectedVersion: Int? = nil,
                        now: Date = Date()) async throws -> (record: AppointmentRecord, created: Bool) {
-        try await database.transaction { tx -> (AppointmentRecord, Bool) in
-            let key: [SQLValue] = [.text(editorID), .text(validated.identifierSystem), .text(validated.identifierValue)]
-            let owner = try await tx.query("""
-                SELECT editor_id FROM appointments WHERE identifier_system = ? AND identifier_value = ? AND editor_id <> ?
-                """, [.text(validated.identifierSystem), .text(validated.identifierValue), .text(editorID)])
-            if !owner.isEmpty {
+        let regulatorLookup: (sql: String, bind: SQLValue)
+        if validated.operatorType == "IDNPS", let idnps = try? IDNPS(parsing: validated.operatorValue) {
+            regulatorLookup = ("(SELECT id FROM accounts WHERE idnps = ?)", .text(idnps.value))
+        } else {
+            regulatorLookup = ("(SELECT id FROM accounts WHERE id = ?)", .text(validated.operatorValue.lowercased()))
+        }
+        return try await database.transaction { tx -> (AppointmentRecord, Bool) in
+            let identifier: [SQLValue] = [.text(validated.identifierSystem), .text(validated.identifierValue)]
+            let rows = try await tx.query("SELECT * FROM appointments WHERE identifier_system = ? AND identifier_value = ?",
+                                          identifier)
+            if rows.contains(where: { $0.optionalString("editor_id") != editorID }) {
                 throw AppointmentRejection(.ownership, "Ce rendez-vous (\(validated.identifierSystem)|\(validated.identifierValue)) appartient à un autre éditeur : un éditeur ne peut écrire que ses propres rendez-vous.")
             }
-            let regulator = try await Self.regulator(validated, tx)
-            let inserted = try await tx.query("""
-                INSERT INTO appointments (id, editor_id, identifier_system, identifier_value, status, profile, operator_type,
-                    operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
-                    created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)
-                ON CONFLICT (editor_id, identifier_system, identifier_value) DO NOTHING
-                RETURNING id
-                """, [.text(UUID().uuidString.lowercased())] + key + [
-                    .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
-                    .text(validated.operatorSystem), .text(validated.operatorValue), .optional(regulator),
-                    .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
-                    validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)])
-            var created = !inserted.isEmpty
-            guard var record = try await tx.query("""
-                SELECT * FROM appointments WHERE editor_id = ? AND identifier_system = ? AND identifier_value = ?
-                """, key).first.map(Self.record) else {
-                throw AppointmentRejection(.conflict, "Rendez-vous introuvable après écriture.")
-            }
-            if !created {
-                if let expectedVersion, expectedVersion != record.version {
-                    throw AppointmentRejection(.conflict, "Version \(expectedVersion) périmée : la version courante est \(record.version).")
+            var record: AppointmentRecord
+            var created = false
+            if let mine = try rows.first.map(Self.record) {
+                guard let updated = try await Self.update(mine, with: validated, expectedVersion: expectedVersion,
+                                                          regulator: regulatorLookup, now: now, tx) else {
+                    return (mine, false)
                 }
-                let same = record.status == validated.status && record.start == validated.start && record.end == validated.end
-                    && record.practitionerIDNPS == validated.practitionerIDNPS && record.operatorValue == validated.operatorValue
-                if !same {
-                    try await tx.query("""
-                        UPDATE appointments SET status = ?, operator_type = ?, operator_system = ?, operator_value = ?,
-                            regulator_id = COALESCE(?, regulator_id), practitioner_idnps = ?, start_at = ?, end_at = ?,
-                            version = version + 1, updated_at = ?
-                        WHERE id = ?
-                        """, [.text(validated.status), .text(validated.operatorType), .text(validated.operatorSystem),
-                              .text(validated.operatorValue), .optional(regulator), .optional(validated.practitionerIDNPS),
-                              .date(validated.start), .date(validated.end), .date(now), .text(record.id)])
-                    record = try await tx.query("SELECT * FROM appointments WHERE id = ?", [.text(record.id)]).first.map(Self.record) ?? record
+                record = updated
+            } else {
+                let inserted = try await tx.query("""
+                    INSERT INTO appointments (id, editor_id, identifier_system, identifier_value, status, profile, operator_type,
+                        operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
+                        created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?)
+                    ON CONFLICT (editor_id, identifier_system, identifier_value) DO NOTHING
+                    RETURNING *
+                    """, [.text(UUID().uuidString.lowercased()), .text(editorID)] + identifier + [
+                        .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
+                        .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
+                        .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
+                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)])
+                if let row = inserted.first {
+                    record = try Self.record(row)
+                    created = true
                 } else {
-                    return (record, false)
+                    // Written by a concurrent transaction since our read (PostgreSQL): update that row instead.
+                    guard let mine = try await tx.query("""
+                        SELECT * FROM appointments WHERE editor_id = ? AND identifier_system = ? AND identifier_value = ?
+                        """, [.text(editorID)] + identifier).first.map(Self.record) else {
+                        throw AppointmentRejection(.conflict, "Rendez-vous introuvable après écriture.")
+                    }
+                    guard let updated = try await Self.update(mine, with: validated, expectedVersion: expectedVersion,
+                                                              regulator: regulatorLookup, now: now, tx) else {
+                        return (mine, false)
+                    }
+                    record = updated
                 }
             }
-            // Match the regulator's orientation once, then keep its status in step.
+            // Match the regulator's orientation once (chosen and linked in one statement), then keep it in step.
             if record.orientationID == nil, let regulator = record.regulatorID {
-                record.orientationID = try await Self.match(record, regulator: regulator, tx)
+                record.orientationID = try await tx.query("""
+                    UPDATE appointments SET orientation_id = (
+                        SELECT o.id FROM orientations o
+                        WHERE o.regulator_id = ? AND o.slot_start >= ? AND o.slot_start <= ? AND o.kind = 'editeur'
+                          AND o.vendor = ? AND (o.practitioner_idnps = ? OR o.practitioner_idnps IS NULL)
+                          AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.orientation_id = o.id)
+                        ORDER BY ABS(o.slot_start - ?), o.id LIMIT 1)
+                    WHERE id = ? RETURNING orientation_id
+                    """, [.text(regulator), .date(record.start.addingTimeInterval(-7_200)),
+                          .date(record.start.addingTimeInterval(7_200)), .text(record.editorID),
+                          .optional(record.practitionerIDNPS), .date(record.start), .text(record.id)])
+                    .first?.optionalString("orientation_id")
             }
             if let orientation = record.orientationID {
-                try await tx.query("UPDATE appointments SET orientation_id = ? WHERE id = ?", [.text(orientation), .text(record.id)])
                 let status = Self.orientationStatus(record.status)
                 let changed = try await tx.query("""
                     UPDATE orientations SET status = ?, slot_start = ?, slot_end = ?, updated_at = ?, version = version + 1
@@ -212,6 +230,26 @@ public struct AppointmentStore: Sendable {
         }
     }
 
+    /// Applies `validated` to the stored `record` (nil when nothing changes: an idempotent repeat).
+    static func update(_ record: AppointmentRecord, with validated: Validated, expectedVersion: Int?,
+                       regulator: (sql: String, bind: SQLValue), now: Date, _ tx: any SQLExecutor) async throws -> AppointmentRecord? {
+        if let expectedVersion, expectedVersion != record.version {
+            throw AppointmentRejection(.conflict, "Version \(expectedVersion) périmée : la version courante est \(record.version).")
+        }
+        let same = record.status == validated.status && record.start == validated.start && record.end == validated.end
+            && record.practitionerIDNPS == validated.practitionerIDNPS && record.operatorValue == validated.operatorValue
+        if same { return nil }
+        let rows = try await tx.query("""
+            UPDATE appointments SET status = ?, operator_type = ?, operator_system = ?, operator_value = ?,
+                regulator_id = COALESCE(\(regulator.sql), regulator_id), practitioner_idnps = ?, start_at = ?, end_at = ?,
+                version = version + 1, updated_at = ?
+            WHERE id = ? RETURNING *
+            """, [.text(validated.status), .text(validated.operatorType), .text(validated.operatorSystem),
+                  .text(validated.operatorValue), regulator.bind, .optional(validated.practitionerIDNPS),
+                  .date(validated.start), .date(validated.end), .date(now), .text(record.id)])
+        return try rows.first.map(Self.record) ?? record
+    }
+
     static func orientationStatus(_ status: String) -> Orientation.Status {
         switch status {
         case "booked": .booked
@@ -220,31 +258,6 @@ public struct AppointmentStore: Sendable {
         case "noshow": .noShow
         default: .inProgress
         }
-    }
-
-    /// The regulator's account: IDNPS (national id) or the SAS technical id (the account's UUID).
-    static func regulator(_ v: Validated, _ tx: any SQLExecutor) async throws -> String? {
-        if v.operatorType == "IDNPS", let idnps = try? IDNPS(parsing: v.operatorValue) {
-            return try await tx.query("SELECT id FROM accounts WHERE idnps = ?", [.text(idnps.value)]).first?.optionalString("id")
-        }
-        return try await tx.query("SELECT id FROM accounts WHERE id = ?", [.text(v.operatorValue.lowercased())]).first?.optionalString("id")
-    }
-
-    /// The regulator's vendor orientation for this vendor and practitioner whose slot is within two hours of the
-    /// appointment, not yet completed by another appointment; the closest in time wins.
-    static func match(_ record: AppointmentRecord, regulator: String, _ tx: any SQLExecutor) async throws -> String? {
-        let rows = try await tx.query("""
-            SELECT o.id, o.slot_start FROM orientations o
-            WHERE o.regulator_id = ? AND o.kind = 'editeur' AND o.vendor = ?
-              AND (o.practitioner_idnps = ? OR o.practitioner_idnps IS NULL)
-              AND o.slot_start >= ? AND o.slot_start <= ?
-              AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.orientation_id = o.id)
-            """, [.text(regulator), .text(record.editorID), .optional(record.practitionerIDNPS),
-                  .date(record.start.addingTimeInterval(-7_200)), .date(record.start.addingTimeInterval(7_200))])
-        return rows.min { a, b in
-            abs((a.optionalDate("slot_start") ?? .distantPast).timeIntervalSince(record.start))
-                < abs((b.optionalDate("slot_start") ?? .distantPast).timeIntervalSince(record.start))
-        }?.optionalString("id")
     }
 
     public func find(id: String) async throws -> AppointmentRecord? {

@@ -284,13 +284,12 @@ public struct OrientationStore: Sendable {
     /// link publishes.
     public static func recordEvent(_ tx: any SQLExecutor, orientationID: String, event: OrientationEvent.Kind,
                                    status: Orientation.Status, actor: String, detail: String?, at now: Date) async throws {
-        let next = try await tx.query("SELECT COALESCE(MAX(sequence), 0) + 1 AS next FROM orientation_events WHERE orientation_id = ?",
-                                      [.text(orientationID)]).first?["next"].intValue ?? 1
+        // The next number and the row in one statement (one round trip).
         try await tx.query("""
             INSERT INTO orientation_events (id, orientation_id, sequence, event, status, actor, detail, occurred_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(UUID().uuidString.lowercased()), .text(orientationID), .int(next), .text(event.rawValue),
-                  .text(status.rawValue), .text(actor), .optional(detail), .date(now)])
+            SELECT ?, ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ? FROM orientation_events WHERE orientation_id = ?
+            """, [.text(UUID().uuidString.lowercased()), .text(orientationID), .text(event.rawValue), .text(status.rawValue),
+                  .text(actor), .optional(detail), .date(now), .text(orientationID)])
     }
 
     public func find(id: String) async throws -> Orientation? {

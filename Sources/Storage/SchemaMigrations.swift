@@ -302,6 +302,10 @@ public enum SchemaMigrations {
             "ALTER TABLE orientations ADD COLUMN territory TEXT",
             "ALTER TABLE orientations ADD COLUMN category TEXT NOT NULL DEFAULT 'PS'",
             "CREATE INDEX orientations_created ON orientations (created_at)",
+            // INT_R03: an identifier's rows across vendors (ownership and the current version in one read), and the
+            // regulator's orientations around an appointment's start (matching).
+            "CREATE INDEX appointments_identifier ON appointments (identifier_system, identifier_value)",
+            "CREATE INDEX orientations_match ON orientations (regulator_id, slot_start)",
         ]),
     ]
 }
