@@ -69,7 +69,7 @@ struct FHIRRoutes {
         }
         do {
             let (record, created) = try await store.upsert(validated, editorID: editor, expectedVersion: expected)
-            var response = FHIRJSON.response(created ? .created : .ok, Self.resource(record))
+            var response = FHIRJSON.response(created ? .created : .ok, json: Self.resource(record))
             response.headers[.location] = "Appointment/\(record.id)/_history/\(record.version)"
             response.headers[.eTag] = "W/\"\(record.version)\""
             return response
@@ -85,22 +85,22 @@ struct FHIRRoutes {
     }
 
     /// What the platform answers: the stored appointment (no patient data), with its SAS id.
-    static func resource(_ r: AppointmentRecord) -> [String: Any] {
-        let iso = ISO8601DateFormatter()
-        var resource: [String: Any] = [
-            "resourceType": "Appointment", "id": r.id, "meta": ["versionId": String(r.version)],
-            "identifier": [["system": r.identifierSystem, "value": r.identifierValue]],
-            "status": r.status, "start": iso.string(from: r.start), "end": iso.string(from: r.end),
-            "extension": [["url": FHIRSystems.appointmentOperatorExtension, "valueReference": ["identifier": [
-                "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": r.operatorType]]],
-                "system": r.operatorSystem, "value": r.operatorValue]]]],
-        ]
+    /// The stored appointment as FHIR JSON, written directly (this answers every INT_R03 write: no dictionary
+    /// bridging, instants in Paris time as the IG shows them).
+    static func resource(_ r: AppointmentRecord) -> String {
+        let q = FHIRJSON.quoted
+        var json = "{\"resourceType\":\"Appointment\",\"id\":\(q(r.id)),\"meta\":{\"versionId\":\"\(r.version)\"},"
+        json += "\"extension\":[{\"url\":\(q(FHIRSystems.appointmentOperatorExtension)),\"valueReference\":{\"identifier\":{"
+        json += "\"type\":{\"coding\":[{\"system\":\"http://interopsante.org/fhir/CodeSystem/fr-v2-0203\",\"code\":\(q(r.operatorType))}]},"
+        json += "\"system\":\(q(r.operatorSystem)),\"value\":\(q(r.operatorValue))}}}],"
+        json += "\"identifier\":[{\"system\":\(q(r.identifierSystem)),\"value\":\(q(r.identifierValue))}],"
+        json += "\"status\":\(q(r.status)),\"start\":\"\(FHIRInstant.format(r.start))\",\"end\":\"\(FHIRInstant.format(r.end))\""
         if let idnps = r.practitionerIDNPS {
-            resource["participant"] = [["actor": ["identifier": [
-                "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": "IDNPS"]]],
-                "system": "urn:oid:1.2.250.1.71.4.2.1", "value": idnps]], "status": "accepted"]]
+            json += ",\"participant\":[{\"actor\":{\"identifier\":{\"type\":{\"coding\":[{\"system\":"
+            json += "\"http://interopsante.org/fhir/CodeSystem/fr-v2-0203\",\"code\":\"IDNPS\"}]},"
+            json += "\"system\":\"urn:oid:1.2.250.1.71.4.2.1\",\"value\":\(q(idnps))}},\"status\":\"accepted\"}]"
         }
-        return resource
+        return json + "}"
     }
 
     /// The platform's CapabilityStatement: what it serves today, nothing more.
@@ -126,6 +126,35 @@ struct FHIRRoutes {
 
 /// JSON helpers for FHIR responses.
 enum FHIRJSON {
+    /// A JSON string literal for `text` (quotes, backslashes and control characters escaped).
+    static func quoted(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A FHIR response from JSON text already written.
+    static func response(_ status: HTTPResponse.Status, json: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/fhir+json; charset=utf-8"],
+                 body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+
     static func response(_ status: HTTPResponse.Status, _ object: [String: Any]) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Response(status: status, headers: [.contentType: "application/fhir+json; charset=utf-8"],

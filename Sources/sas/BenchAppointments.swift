@@ -1,4 +1,5 @@
 import Agenda
+import FHIR
 import ArgumentParser
 import AsyncHTTPClient
 import Foundation
@@ -27,6 +28,8 @@ struct AppointmentsBench: AsyncParsableCommand {
     var databaseURL: String?
     @Option(help: "Répertoire de travail (base SQLite et PKI de test, recréés à chaque mesure).") var workDirectory = ".build/bench-appointments"
     @Option(help: "Écrit l'enregistrement JSON dans ce fichier.") var json: String?
+    @Flag(name: .customLong("sans-http"), help: "Diagnostic : écritures en mémoire, sans HTTP ni TLS (la part du stockage seule).")
+    var withoutHTTP = false
 
     func run() async throws {
         Bench.warnIfDebug()
@@ -91,25 +94,55 @@ struct AppointmentsBench: AsyncParsableCommand {
         let starts = (0..<slotCount).map { iso.string(from: firstSlot.addingTimeInterval(Double($0) * 900)) }
         let ends = (0..<slotCount).map { iso.string(from: firstSlot.addingTimeInterval(Double($0) * 900 + 900)) }
         let created = iso.string(from: Date())
+        // Bodies from a template (the load generator must not spend the CPU the server is measured on).
+        let template = try String(decoding: JSONSerialization.data(withJSONObject: [
+            "resourceType": "Appointment", "meta": ["profile": ["http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS"]],
+            "extension": [["url": "http://interopsante.org/fhir/StructureDefinition/FrAppointmentOperator",
+                           "valueReference": ["identifier": [
+                            "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": "IDNPS"]]],
+                            "system": "urn:oid:1.2.250.1.71.4.2.1", "value": regulator]]]],
+            "identifier": [["system": system, "value": "@ID@"]],
+            "status": "@STATUS@", "start": "@START@", "end": "@END@", "created": created,
+            "participant": [["actor": ["identifier": [
+                "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": "IDNPS"]]],
+                "system": "urn:oid:1.2.250.1.71.4.2.1", "value": practitioner]], "status": "accepted"]],
+        ] as [String: Any], options: [.withoutEscapingSlashes]), as: UTF8.self)
+        // The template cut at its placeholders once; each body is a concatenation.
+        var pieces: [String] = []
+        var order: [String] = []
+        var rest = Substring(template)
+        while let range = ["@ID@", "@STATUS@", "@START@", "@END@"].compactMap({ rest.range(of: $0) }).min(by: { $0.lowerBound < $1.lowerBound }) {
+            pieces.append(String(rest[..<range.lowerBound]))
+            order.append(String(rest[range]))
+            rest = rest[range.upperBound...]
+        }
+        pieces.append(String(rest))
+        let cut = (pieces: pieces, order: order)
         @Sendable func body(_ i: Int, status: String) -> Data {
             let slot = (i / 2) % slotCount
-            let object: [String: Any] = [
-                "resourceType": "Appointment", "meta": ["profile": ["http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS"]],
-                "extension": [["url": "http://interopsante.org/fhir/StructureDefinition/FrAppointmentOperator",
-                               "valueReference": ["identifier": [
-                                "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": "IDNPS"]]],
-                                "system": "urn:oid:1.2.250.1.71.4.2.1", "value": regulator]]]],
-                "identifier": [["system": system, "value": "\(run)-\(i / 2)"]],
-                "status": status, "start": starts[slot], "end": ends[slot], "created": created,
-                "participant": [["actor": ["identifier": [
-                    "type": ["coding": [["system": "http://interopsante.org/fhir/CodeSystem/fr-v2-0203", "code": "IDNPS"]]],
-                    "system": "urn:oid:1.2.250.1.71.4.2.1", "value": practitioner]], "status": "accepted"]],
-            ]
-            return try! JSONSerialization.data(withJSONObject: object)
+            var text = cut.pieces[0]
+            for (index, placeholder) in cut.order.enumerated() {
+                switch placeholder {
+                case "@ID@": text += "\(run)-\(i / 2)"
+                case "@STATUS@": text += status
+                case "@START@": text += starts[slot]
+                default: text += ends[slot]
+                }
+                text += cut.pieces[index + 1]
+            }
+            return Data(text.utf8)
         }
         // Even writes create an appointment (POST); odd ones change its status (conditional PUT, cancelled), so half
         // of the traffic updates rows that exist (or creates them when the PUT overtakes its POST, as INT_R03 allows).
+        let appointments = AppointmentStore(database: database)
+        let direct = withoutHTTP
         @Sendable func write(_ i: Int) async throws -> (Int, Duration) {
+            if direct {
+                let started = ContinuousClock.now
+                let appointment = try FHIR.FHIRJSON.decode(Appointment.self, from: body(i, status: i % 2 == 0 ? "booked" : "cancelled"))
+                let (_, created) = try await appointments.upsert(try AppointmentStore.validate(appointment), editorID: "bench")
+                return (created ? 201 : 200, ContinuousClock.now - started)
+            }
             var request: HTTPClientRequest
             if i % 2 == 0 {
                 request = HTTPClientRequest(url: base + "/Appointment")

@@ -22,7 +22,14 @@ struct AppointmentFlowTests {
         let start: Date
     }
 
-    static func with(_ body: (Env) async throws -> Void) async throws {
+    static func with(_ dialect: SQLDialect = .sqlite, _ body: (Env) async throws -> Void) async throws {
+        var databaseURL: String?
+        var dropDatabase: (@Sendable () async -> Void)?
+        if dialect == .postgres {
+            let fresh = try await TestDatabases.freshURL(.postgres)
+            (databaseURL, dropDatabase) = (fresh.url, fresh.cleanup)
+        }
+        defer { if let dropDatabase { Task { await dropDatabase() } } }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sas-r03-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pki = DevPKIFiles(directory: directory)
@@ -31,7 +38,7 @@ struct AppointmentFlowTests {
                       hostNames: ["localhost", "127.0.0.1"])
         try pki.issue("agendaplus", with: ca, profile: .client, commonName: "agendaplus.test", organizationalUnit: "EDITEUR A")
         try pki.issue("rdvmed", with: ca, profile: .client, commonName: "rdvmed.test", organizationalUnit: "EDITEUR B")
-        let platform = try await RunningPlatform.start(settings: [
+        let platform = try await RunningPlatform.start(databaseURL: databaseURL, settings: [
             "fhir.tls.certificate": pki.certificatePath("platform"), "fhir.tls.key": pki.keyPath("platform"),
             "fhir.tls.client_ca": pki.caChainPath,
             "fhir.tls.allowed_clients": "CN=agendaplus.test/OU=EDITEUR A/PARTY=agendaplus;CN=rdvmed.test/OU=EDITEUR B/PARTY=rdvmed",
@@ -93,9 +100,10 @@ struct AppointmentFlowTests {
             .first?.optionalString("status")
     }
 
-    @Test("The IG's example booked then cancelled: 201 then 200, matched to the regulator's orientation, idempotent")
-    func bookedThenCancelled() async throws {
-        try await Self.with { env in
+    @Test("The IG's example booked then cancelled: 201 then 200, matched to the regulator's orientation, idempotent",
+          arguments: TestDatabases.engines)
+    func bookedThenCancelled(dialect: SQLDialect) async throws {
+        try await Self.with(dialect) { env in
             let client = try env.platform.makeClient(pki: env.pki, identity: "agendaplus")
             defer { Task { try? await client.shutdown() } }
             let base = env.platform.fhirBaseURL
@@ -175,9 +183,10 @@ struct AppointmentFlowTests {
         }
     }
 
-    @Test("20 concurrent identical POSTs leave one appointment; another vendor cannot write it; stale If-Match is refused")
-    func concurrencyAndOwnership() async throws {
-        try await Self.with { env in
+    @Test("20 concurrent identical POSTs leave one appointment; another vendor cannot write it; stale If-Match is refused",
+          arguments: TestDatabases.engines)
+    func concurrencyAndOwnership(dialect: SQLDialect) async throws {
+        try await Self.with(dialect) { env in
             // Twenty requests share the client's pool: on a loaded machine a request may wait for a connection a while.
             let client = try env.platform.makeClient(pki: env.pki, identity: "agendaplus", connectTimeout: .seconds(60))
             defer { Task { try? await client.shutdown() } }
