@@ -140,7 +140,9 @@ public struct AppointmentStore: Sendable {
     /// One transaction of few statements (each is a round trip to the storage engine): the identifier's rows (owner
     /// and current version at once), the insert or update with the regulator looked up inside it, the match to an
     /// orientation chosen and linked in one update, the orientation's status and history, the audit entry.
-    public func upsert(_ validated: Validated, editorID: String, expectedVersion: Int? = nil,
+    /// `likelyNew` (a POST) tries the insertion first, guarded against another vendor's identifier, and reads the
+    /// identifier's rows only when nothing was inserted; a conditional PUT reads first.
+    public func upsert(_ validated: Validated, editorID: String, expectedVersion: Int? = nil, likelyNew: Bool = false,
                        now: Date = Date()) async throws -> (record: AppointmentRecord, created: Bool) {
         let regulatorLookup: (sql: String, bind: SQLValue)
         if validated.operatorType == "IDNPS", let idnps = try? IDNPS(parsing: validated.operatorValue) {
@@ -150,6 +152,25 @@ public struct AppointmentStore: Sendable {
         }
         return try await database.transaction { tx -> (AppointmentRecord, Bool) in
             let identifier: [SQLValue] = [.text(validated.identifierSystem), .text(validated.identifierValue)]
+            func insert() async throws -> AppointmentRecord? {
+                try await tx.query("""
+                    INSERT INTO appointments (id, editor_id, identifier_system, identifier_value, status, profile, operator_type,
+                        operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
+                        created_at, updated_at)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?
+                    WHERE NOT EXISTS (SELECT 1 FROM appointments WHERE identifier_system = ? AND identifier_value = ? AND editor_id <> ?)
+                    ON CONFLICT (editor_id, identifier_system, identifier_value) DO NOTHING
+                    RETURNING *
+                    """, [.text(UUID().uuidString.lowercased()), .text(editorID)] + identifier + [
+                        .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
+                        .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
+                        .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
+                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)] + identifier + [.text(editorID)])
+                    .first.map(Self.record)
+            }
+            if likelyNew, let record = try await insert() {
+                return try await Self.complete(record, created: true, editorID: editorID, now: now, tx)
+            }
             let rows = try await tx.query("SELECT * FROM appointments WHERE identifier_system = ? AND identifier_value = ?",
                                           identifier)
             if rows.contains(where: { $0.optionalString("editor_id") != editorID }) {
@@ -164,20 +185,8 @@ public struct AppointmentStore: Sendable {
                 }
                 record = updated
             } else {
-                let inserted = try await tx.query("""
-                    INSERT INTO appointments (id, editor_id, identifier_system, identifier_value, status, profile, operator_type,
-                        operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
-                        created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?)
-                    ON CONFLICT (editor_id, identifier_system, identifier_value) DO NOTHING
-                    RETURNING *
-                    """, [.text(UUID().uuidString.lowercased()), .text(editorID)] + identifier + [
-                        .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
-                        .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
-                        .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
-                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)])
-                if let row = inserted.first {
-                    record = try Self.record(row)
+                if let inserted = try await insert() {
+                    record = inserted
                     created = true
                 } else {
                     // Written by a concurrent transaction since our read (PostgreSQL): update that row instead.
@@ -193,41 +202,48 @@ public struct AppointmentStore: Sendable {
                     record = updated
                 }
             }
-            // Match the regulator's orientation once (chosen and linked in one statement), then keep it in step.
-            if record.orientationID == nil, let regulator = record.regulatorID {
-                record.orientationID = try await tx.query("""
-                    UPDATE appointments SET orientation_id = (
-                        SELECT o.id FROM orientations o
-                        WHERE o.regulator_id = ? AND o.slot_start >= ? AND o.slot_start <= ? AND o.kind = 'editeur'
-                          AND o.vendor = ? AND (o.practitioner_idnps = ? OR o.practitioner_idnps IS NULL)
-                          AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.orientation_id = o.id)
-                        ORDER BY ABS(o.slot_start - ?), o.id LIMIT 1)
-                    WHERE id = ? RETURNING orientation_id
-                    """, [.text(regulator), .date(record.start.addingTimeInterval(-7_200)),
-                          .date(record.start.addingTimeInterval(7_200)), .text(record.editorID),
-                          .optional(record.practitionerIDNPS), .date(record.start), .text(record.id)])
-                    .first?.optionalString("orientation_id")
-            }
-            if let orientation = record.orientationID {
-                let status = Self.orientationStatus(record.status)
-                let changed = try await tx.query("""
-                    UPDATE orientations SET status = ?, slot_start = ?, slot_end = ?, updated_at = ?, version = version + 1
-                    WHERE id = ? AND (status <> ? OR slot_start IS NULL OR slot_start <> ? OR slot_end IS NULL OR slot_end <> ?)
-                    RETURNING id
-                    """, [.text(status.rawValue), .date(record.start), .date(record.end), .date(now), .text(orientation),
-                          .text(status.rawValue), .date(record.start), .date(record.end)])
-                if !changed.isEmpty {
-                    try await OrientationStore.recordEvent(
-                        tx, orientationID: orientation, event: .appointment, status: status, actor: "editeur:\(editorID)",
-                        detail: "rendez-vous \(record.identifierValue) : \(record.status)", at: now)
-                }
-            }
-            try await AuditLog(tx).record(AuditEntry(
-                actor: "editeur:\(editorID)", action: created ? "appointment.create" : "appointment.update", target: record.id,
-                detail: "\(record.status) \(record.identifierValue)\(record.orientationID.map { " → orientation \($0)" } ?? " (non rapproché)")",
-                occurredAt: now))
-            return (record, created)
+            return try await Self.complete(record, created: created, editorID: editorID, now: now, tx)
         }
+    }
+
+    /// After the appointment's row is written: the orientation matched (once) and kept in step, the audit entry.
+    static func complete(_ written: AppointmentRecord, created: Bool, editorID: String, now: Date,
+                         _ tx: any SQLExecutor) async throws -> (AppointmentRecord, Bool) {
+        var record = written
+        // Match the regulator's orientation once (chosen and linked in one statement), then keep it in step.
+        if record.orientationID == nil, let regulator = record.regulatorID {
+            record.orientationID = try await tx.query("""
+                UPDATE appointments SET orientation_id = (
+                    SELECT o.id FROM orientations o
+                    WHERE o.regulator_id = ? AND o.slot_start >= ? AND o.slot_start <= ? AND o.kind = 'editeur'
+                      AND o.vendor = ? AND (o.practitioner_idnps = ? OR o.practitioner_idnps IS NULL)
+                      AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.orientation_id = o.id)
+                    ORDER BY ABS(o.slot_start - ?), o.id LIMIT 1)
+                WHERE id = ? RETURNING orientation_id
+                """, [.text(regulator), .date(record.start.addingTimeInterval(-7_200)),
+                      .date(record.start.addingTimeInterval(7_200)), .text(record.editorID),
+                      .optional(record.practitionerIDNPS), .date(record.start), .text(record.id)])
+                .first?.optionalString("orientation_id")
+        }
+        if let orientation = record.orientationID {
+            let status = Self.orientationStatus(record.status)
+            let changed = try await tx.query("""
+                UPDATE orientations SET status = ?, slot_start = ?, slot_end = ?, updated_at = ?, version = version + 1
+                WHERE id = ? AND (status <> ? OR slot_start IS NULL OR slot_start <> ? OR slot_end IS NULL OR slot_end <> ?)
+                RETURNING id
+                """, [.text(status.rawValue), .date(record.start), .date(record.end), .date(now), .text(orientation),
+                      .text(status.rawValue), .date(record.start), .date(record.end)])
+            if !changed.isEmpty {
+                try await OrientationStore.recordEvent(
+                    tx, orientationID: orientation, event: .appointment, status: status, actor: "editeur:\(editorID)",
+                    detail: "rendez-vous \(record.identifierValue) : \(record.status)", at: now)
+            }
+        }
+        try await AuditLog(tx).record(AuditEntry(
+            actor: "editeur:\(editorID)", action: created ? "appointment.create" : "appointment.update", target: record.id,
+            detail: "\(record.status) \(record.identifierValue)\(record.orientationID.map { " → orientation \($0)" } ?? " (non rapproché)")",
+            occurredAt: now))
+        return (record, created)
     }
 
     /// Applies `validated` to the stored `record` (nil when nothing changes: an idempotent repeat).

@@ -68,7 +68,8 @@ struct FHIRRoutes {
             expected = Int(match.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
         }
         do {
-            let (record, created) = try await store.upsert(validated, editorID: editor, expectedVersion: expected)
+            let (record, created) = try await store.upsert(validated, editorID: editor, expectedVersion: expected,
+                                                           likelyNew: token == nil)
             var response = FHIRJSON.response(created ? .created : .ok, json: Self.resource(record))
             response.headers[.location] = "Appointment/\(record.id)/_history/\(record.version)"
             response.headers[.eTag] = "W/\"\(record.version)\""
