@@ -152,13 +152,12 @@ public struct AppointmentStore: Sendable {
         }
         return try await database.transaction { tx -> (AppointmentRecord, Bool) in
             let identifier: [SQLValue] = [.text(validated.identifierSystem), .text(validated.identifierValue)]
-            let match = Self.matchSQL(regulator: regulatorLookup, validated, editorID: editorID)
             func insert() async throws -> AppointmentRecord? {
                 try await tx.query("""
                     INSERT INTO appointments (id, editor_id, identifier_system, identifier_value, status, profile, operator_type,
                         operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
-                        created_at, updated_at, orientation_id)
-                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?, \(match.sql)
+                        created_at, updated_at)
+                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?
                     WHERE NOT EXISTS (SELECT 1 FROM appointments WHERE identifier_system = ? AND identifier_value = ? AND editor_id <> ?)
                     ON CONFLICT (editor_id, identifier_system, identifier_value) DO NOTHING
                     RETURNING *
@@ -166,8 +165,7 @@ public struct AppointmentStore: Sendable {
                         .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
                         .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
                         .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
-                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)] + match.binds
-                        + identifier + [.text(editorID)])
+                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)] + identifier + [.text(editorID)])
                     .first.map(Self.record)
             }
             if likelyNew, let record = try await insert() {
@@ -182,7 +180,7 @@ public struct AppointmentStore: Sendable {
             var created = false
             if let mine = try rows.first.map(Self.record) {
                 guard let updated = try await Self.update(mine, with: validated, expectedVersion: expectedVersion,
-                                                          regulator: regulatorLookup, match: match, now: now, tx) else {
+                                                          regulator: regulatorLookup, now: now, tx) else {
                     return (mine, false)
                 }
                 record = updated
@@ -198,7 +196,7 @@ public struct AppointmentStore: Sendable {
                         throw AppointmentRejection(.conflict, "Rendez-vous introuvable après écriture.")
                     }
                     guard let updated = try await Self.update(mine, with: validated, expectedVersion: expectedVersion,
-                                                              regulator: regulatorLookup, match: match, now: now, tx) else {
+                                                              regulator: regulatorLookup, now: now, tx) else {
                         return (mine, false)
                     }
                     record = updated
@@ -208,25 +206,25 @@ public struct AppointmentStore: Sendable {
         }
     }
 
-    /// The regulator's vendor orientation this appointment completes, as a subquery for the write itself: for this
-    /// vendor and practitioner (or none named), a slot within two hours of the appointment's start, not completed by
-    /// another appointment; the closest in time wins.
-    static func matchSQL(regulator: (sql: String, bind: SQLValue), _ v: Validated, editorID: String) -> (sql: String, binds: [SQLValue]) {
-        ("""
-        (SELECT o.id FROM orientations o
-         WHERE o.regulator_id = \(regulator.sql) AND o.slot_start >= ? AND o.slot_start <= ? AND o.kind = 'editeur'
-           AND o.vendor = ? AND (o.practitioner_idnps = ? OR o.practitioner_idnps IS NULL)
-           AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.orientation_id = o.id)
-         ORDER BY ABS(o.slot_start - ?), o.id LIMIT 1)
-        """, [regulator.bind, .date(v.start.addingTimeInterval(-7_200)), .date(v.start.addingTimeInterval(7_200)),
-              .text(editorID), .optional(v.practitionerIDNPS), .date(v.start)])
-    }
-
-    /// After the appointment's row is written (matched in the same statement): the orientation kept in step, the
-    /// audit entry.
+    /// After the appointment's row is written: the orientation matched (once) and kept in step, the audit entry.
     static func complete(_ written: AppointmentRecord, created: Bool, editorID: String, now: Date,
                          _ tx: any SQLExecutor) async throws -> (AppointmentRecord, Bool) {
-        let record = written
+        var record = written
+        // Match the regulator's orientation once (chosen and linked in one statement), then keep it in step.
+        if record.orientationID == nil, let regulator = record.regulatorID {
+            record.orientationID = try await tx.query("""
+                UPDATE appointments SET orientation_id = (
+                    SELECT o.id FROM orientations o
+                    WHERE o.regulator_id = ? AND o.slot_start >= ? AND o.slot_start <= ? AND o.kind = 'editeur'
+                      AND o.vendor = ? AND (o.practitioner_idnps = ? OR o.practitioner_idnps IS NULL)
+                      AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.orientation_id = o.id)
+                    ORDER BY ABS(o.slot_start - ?), o.id LIMIT 1)
+                WHERE id = ? RETURNING orientation_id
+                """, [.text(regulator), .date(record.start.addingTimeInterval(-7_200)),
+                      .date(record.start.addingTimeInterval(7_200)), .text(record.editorID),
+                      .optional(record.practitionerIDNPS), .date(record.start), .text(record.id)])
+                .first?.optionalString("orientation_id")
+        }
         if let orientation = record.orientationID {
             let status = Self.orientationStatus(record.status)
             let changed = try await tx.query("""
@@ -250,8 +248,7 @@ public struct AppointmentStore: Sendable {
 
     /// Applies `validated` to the stored `record` (nil when nothing changes: an idempotent repeat).
     static func update(_ record: AppointmentRecord, with validated: Validated, expectedVersion: Int?,
-                       regulator: (sql: String, bind: SQLValue), match: (sql: String, binds: [SQLValue]), now: Date,
-                       _ tx: any SQLExecutor) async throws -> AppointmentRecord? {
+                       regulator: (sql: String, bind: SQLValue), now: Date, _ tx: any SQLExecutor) async throws -> AppointmentRecord? {
         if let expectedVersion, expectedVersion != record.version {
             throw AppointmentRejection(.conflict, "Version \(expectedVersion) périmée : la version courante est \(record.version).")
         }
@@ -261,11 +258,11 @@ public struct AppointmentStore: Sendable {
         let rows = try await tx.query("""
             UPDATE appointments SET status = ?, operator_type = ?, operator_system = ?, operator_value = ?,
                 regulator_id = COALESCE(\(regulator.sql), regulator_id), practitioner_idnps = ?, start_at = ?, end_at = ?,
-                version = version + 1, updated_at = ?, orientation_id = COALESCE(orientation_id, \(match.sql))
+                version = version + 1, updated_at = ?
             WHERE id = ? RETURNING *
             """, [.text(validated.status), .text(validated.operatorType), .text(validated.operatorSystem),
                   .text(validated.operatorValue), regulator.bind, .optional(validated.practitionerIDNPS),
-                  .date(validated.start), .date(validated.end), .date(now)] + match.binds + [.text(record.id)])
+                  .date(validated.start), .date(validated.end), .date(now), .text(record.id)])
         return try rows.first.map(Self.record) ?? record
     }
 
