@@ -50,6 +50,11 @@ public final class HTTPEditorTransport: EditorTransport {
         request.method = .GET
         request.headers.add(name: "Accept", value: "application/fhir+json")
         request.headers.add(name: "User-Agent", value: "plateforme-sas")
+        return try await perform(request, client: client, timeout: timeout, maxBytes: maxBytes)
+    }
+
+    /// Runs `request` within `timeout`, reading at most `maxBytes` of body; failures are classified.
+    func perform(_ request: HTTPClientRequest, client: HTTPClient, timeout: Duration, maxBytes: Int) async throws -> TransportResponse {
         let started = ContinuousClock.now
         do {
             let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
@@ -82,23 +87,7 @@ public final class HTTPEditorTransport: EditorTransport {
         request.headers.add(name: "Content-Type", value: "application/fhir+json; charset=utf-8")
         request.headers.add(name: "User-Agent", value: "plateforme-sas")
         request.body = .bytes(ByteBuffer(data: body))
-        let started = ContinuousClock.now
-        do {
-            let response = try await client.execute(request, timeout: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                                                                   + timeout.components.attoseconds / 1_000_000_000))
-            let collected: ByteBuffer
-            do { collected = try await response.body.collect(upTo: maxBytes) } catch is NIOTooManyBytesError {
-                throw TransportError.responseTooLarge(maxBytes)
-            }
-            return TransportResponse(
-                status: Int(response.status.code),
-                retryAfter: response.headers.first(name: "Retry-After").flatMap { TransportResponse.parseRetryAfter($0) },
-                body: Data(buffer: collected), elapsed: ContinuousClock.now - started)
-        } catch let error as TransportError {
-            throw error
-        } catch {
-            throw Self.classify(error)
-        }
+        return try await perform(request, client: client, timeout: timeout, maxBytes: maxBytes)
     }
 
     /// Maps AsyncHTTPClient, NIO and NIOSSL errors to the aggregator's categories.

@@ -87,17 +87,7 @@ struct RegulatorRoutes {
     /// Records an orientation. JSON (`X-CSRF-Token`) from the search page's script, or a form (`_csrf`) without it.
     func orient(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let session = context.session else { throw AppError(.unauthorized, code: "unauthenticated", message: "Connectez-vous.") }
-        let isJSON = request.headers[.contentType]?.contains("application/json") == true
-        let fields: [String: String]
-        if isJSON {
-            let body = try await request.body.collect(upTo: 64 * 1024)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
-                throw AppError(.badRequest, code: "invalid_body", message: "Corps JSON attendu.")
-            }
-            fields = object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
-        } else {
-            fields = try await FormData.read(request)
-        }
+        let (fields, isJSON) = try await Self.fields(request, limit: 64 * 1024)
         var orientation: OrientationRequest
         do {
             orientation = try await Self.request(from: fields, editors: editors)
@@ -158,17 +148,7 @@ struct RegulatorRoutes {
     func changeStatus(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let session = context.session else { throw AppError(.unauthorized, code: "unauthenticated", message: "Connectez-vous.") }
         let id = try context.parameters.require("id")
-        let isJSON = request.headers[.contentType]?.contains("application/json") == true
-        let fields: [String: String]
-        if isJSON {
-            let body = try await request.body.collect(upTo: 16 * 1024)
-            guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
-                throw AppError(.badRequest, code: "invalid_body", message: "Corps JSON attendu.")
-            }
-            fields = object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }
-        } else {
-            fields = try await FormData.read(request)
-        }
+        let (fields, isJSON) = try await Self.fields(request, limit: 16 * 1024)
         guard let status = fields["statut"].flatMap(Orientation.Status.init(rawValue:)) else {
             throw AppError(.unprocessableContent, code: "invalid_status",
                            message: "Statut inconnu « \(fields["statut"] ?? "") » (annule, honore ou non_honore attendu).")
@@ -196,6 +176,18 @@ struct RegulatorRoutes {
             }
             throw AppError(status, code: error.kind.rawValue, message: error.message)
         }
+    }
+
+    /// The submitted fields: a JSON object (the page's script, `X-CSRF-Token`) or a form (`_csrf`).
+    static func fields(_ request: Request, limit: Int) async throws -> (fields: [String: String], isJSON: Bool) {
+        guard request.headers[.contentType]?.contains("application/json") == true else {
+            return (try await FormData.read(request), false)
+        }
+        let body = try await request.body.collect(upTo: limit)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+            throw AppError(.badRequest, code: "invalid_body", message: "Corps JSON attendu.")
+        }
+        return (object.compactMapValues { $0 as? String ?? ($0 as? NSNumber)?.stringValue }, true)
     }
 
     /// Validates the fields of an orientation. A vendor's booking URL must be HTTPS on the host of that registered,
