@@ -133,15 +133,14 @@ public struct AppointmentStore: Sendable {
                          practitionerIDNPS: practitioner, start: start, end: end, bookedAt: appointment.created?.date)
     }
 
-    /// Creates or updates the appointment `editorID` reports (its identifier is scoped to that vendor): returns the
-    /// record and whether it was created. Idempotent: the same body twice leaves one row, unchanged. `expectedVersion`
-    /// (from `If-Match`) refuses a concurrent update with a conflict.
+    /// Creates or updates the appointment `editorID` reports: returns the record and whether it was created.
+    /// Idempotent: the same body twice leaves one row, unchanged. `expectedVersion` (from `If-Match`) refuses a
+    /// concurrent update with a conflict. An identifier belongs to the vendor that wrote it first (unique across
+    /// vendors): another vendor writing it is refused.
     ///
-    /// One transaction of few statements (each is a round trip to the storage engine): the identifier's rows (owner
-    /// and current version at once), the insert or update with the regulator looked up inside it, the match to an
-    /// orientation chosen and linked in one update, the orientation's status and history, the audit entry.
-    /// `likelyNew` (a POST) tries the insertion first, guarded against another vendor's identifier, and reads the
-    /// identifier's rows only when nothing was inserted; a conditional PUT reads first.
+    /// One transaction of few, simple statements (each is a round trip, and PostgreSQL plans every one): a POST
+    /// (`likelyNew`) inserts first and reads only when the identifier exists; a conditional PUT reads first. The
+    /// regulator is looked up inside the write; the matching orientation is chosen from a plain index read.
     public func upsert(_ validated: Validated, editorID: String, expectedVersion: Int? = nil, likelyNew: Bool = false,
                        now: Date = Date()) async throws -> (record: AppointmentRecord, created: Bool) {
         let regulatorLookup: (sql: String, bind: SQLValue)
@@ -157,52 +156,41 @@ public struct AppointmentStore: Sendable {
                     INSERT INTO appointments (id, editor_id, identifier_system, identifier_value, status, profile, operator_type,
                         operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
                         created_at, updated_at)
-                    SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?
-                    WHERE NOT EXISTS (SELECT 1 FROM appointments WHERE identifier_system = ? AND identifier_value = ? AND editor_id <> ?)
-                    ON CONFLICT (editor_id, identifier_system, identifier_value) DO NOTHING
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?)
+                    ON CONFLICT (identifier_system, identifier_value) DO NOTHING
                     RETURNING *
                     """, [.text(UUID().uuidString.lowercased()), .text(editorID)] + identifier + [
                         .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
                         .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
                         .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
-                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)] + identifier + [.text(editorID)])
+                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)])
                     .first.map(Self.record)
             }
-            if likelyNew, let record = try await insert() {
-                return try await Self.complete(record, created: true, editorID: editorID, now: now, tx)
-            }
-            let rows = try await tx.query("SELECT * FROM appointments WHERE identifier_system = ? AND identifier_value = ?",
-                                          identifier)
-            if rows.contains(where: { $0.optionalString("editor_id") != editorID }) {
-                throw AppointmentRejection(.ownership, "Ce rendez-vous (\(validated.identifierSystem)|\(validated.identifierValue)) appartient à un autre éditeur : un éditeur ne peut écrire que ses propres rendez-vous.")
-            }
-            var record: AppointmentRecord
-            var created = false
-            if let mine = try rows.first.map(Self.record) {
-                guard let updated = try await Self.update(mine, with: validated, expectedVersion: expectedVersion,
-                                                          regulator: regulatorLookup, now: now, tx) else {
-                    return (mine, false)
+            func existing() async throws -> AppointmentRecord? {
+                guard let row = try await tx.query(
+                    "SELECT * FROM appointments WHERE identifier_system = ? AND identifier_value = ?", identifier).first else {
+                    return nil
                 }
-                record = updated
-            } else {
+                let record = try Self.record(row)
+                guard record.editorID == editorID else {
+                    throw AppointmentRejection(.ownership, "Ce rendez-vous (\(validated.identifierSystem)|\(validated.identifierValue)) appartient à un autre éditeur : un éditeur ne peut écrire que ses propres rendez-vous.")
+                }
+                return record
+            }
+            var current = likelyNew ? nil : try await existing()
+            if current == nil {
                 if let inserted = try await insert() {
-                    record = inserted
-                    created = true
-                } else {
-                    // Written by a concurrent transaction since our read (PostgreSQL): update that row instead.
-                    guard let mine = try await tx.query("""
-                        SELECT * FROM appointments WHERE editor_id = ? AND identifier_system = ? AND identifier_value = ?
-                        """, [.text(editorID)] + identifier).first.map(Self.record) else {
-                        throw AppointmentRejection(.conflict, "Rendez-vous introuvable après écriture.")
-                    }
-                    guard let updated = try await Self.update(mine, with: validated, expectedVersion: expectedVersion,
-                                                              regulator: regulatorLookup, now: now, tx) else {
-                        return (mine, false)
-                    }
-                    record = updated
+                    return try await Self.complete(inserted, created: true, editorID: editorID, now: now, tx)
                 }
+                // The identifier exists (or was just written by a concurrent transaction): update it instead.
+                current = try await existing()
             }
-            return try await Self.complete(record, created: created, editorID: editorID, now: now, tx)
+            guard let mine = current else { throw AppointmentRejection(.conflict, "Rendez-vous introuvable après écriture.") }
+            guard let updated = try await Self.update(mine, with: validated, expectedVersion: expectedVersion,
+                                                      regulator: regulatorLookup, now: now, tx) else {
+                return (mine, false)
+            }
+            return try await Self.complete(updated, created: false, editorID: editorID, now: now, tx)
         }
     }
 
@@ -210,30 +198,48 @@ public struct AppointmentStore: Sendable {
     static func complete(_ written: AppointmentRecord, created: Bool, editorID: String, now: Date,
                          _ tx: any SQLExecutor) async throws -> (AppointmentRecord, Bool) {
         var record = written
-        // Match the regulator's orientation once (chosen and linked in one statement), then keep it in step.
+        let status = Self.orientationStatus(record.status)
+        var linked = false
         if record.orientationID == nil, let regulator = record.regulatorID {
-            record.orientationID = try await tx.query("""
-                UPDATE appointments SET orientation_id = (
-                    SELECT o.id FROM orientations o
-                    WHERE o.regulator_id = ? AND o.slot_start >= ? AND o.slot_start <= ? AND o.kind = 'editeur'
-                      AND o.vendor = ? AND (o.practitioner_idnps = ? OR o.practitioner_idnps IS NULL)
-                      AND NOT EXISTS (SELECT 1 FROM appointments a WHERE a.orientation_id = o.id)
-                    ORDER BY ABS(o.slot_start - ?), o.id LIMIT 1)
-                WHERE id = ? RETURNING orientation_id
+            // The regulator's vendor orientations around the start that no appointment completes yet (index read);
+            // this vendor's, for this practitioner or none named; the closest in time wins, then the smaller id.
+            let candidates = try await tx.query("""
+                SELECT id, slot_start, practitioner_idnps FROM orientations
+                WHERE regulator_id = ? AND slot_start >= ? AND slot_start <= ? AND kind = 'editeur' AND vendor = ?
+                  AND appointment_id IS NULL
                 """, [.text(regulator), .date(record.start.addingTimeInterval(-7_200)),
-                      .date(record.start.addingTimeInterval(7_200)), .text(record.editorID),
-                      .optional(record.practitionerIDNPS), .date(record.start), .text(record.id)])
-                .first?.optionalString("orientation_id")
+                      .date(record.start.addingTimeInterval(7_200)), .text(record.editorID)])
+            let chosen = candidates.filter { row in
+                let practitioner = row.optionalString("practitioner_idnps")
+                return practitioner == nil || practitioner == record.practitionerIDNPS
+            }.min { a, b in
+                let da = abs((a.optionalDate("slot_start") ?? .distantPast).timeIntervalSince(record.start))
+                let db = abs((b.optionalDate("slot_start") ?? .distantPast).timeIntervalSince(record.start))
+                return da != db ? da < db : (a.optionalString("id") ?? "") < (b.optionalString("id") ?? "")
+            }?.optionalString("id")
+            if let chosen {
+                // Taken with its status in one guarded update: a concurrent appointment cannot take it too.
+                let taken = try await tx.query("""
+                    UPDATE orientations SET appointment_id = ?, status = ?, slot_start = ?, slot_end = ?, updated_at = ?,
+                        version = version + 1
+                    WHERE id = ? AND appointment_id IS NULL RETURNING id
+                    """, [.text(record.id), .text(status.rawValue), .date(record.start), .date(record.end), .date(now),
+                          .text(chosen)])
+                if !taken.isEmpty {
+                    try await tx.query("UPDATE appointments SET orientation_id = ? WHERE id = ?", [.text(chosen), .text(record.id)])
+                    record.orientationID = chosen
+                    linked = true
+                }
+            }
         }
         if let orientation = record.orientationID {
-            let status = Self.orientationStatus(record.status)
-            let changed = try await tx.query("""
+            let changed = linked ? true : !(try await tx.query("""
                 UPDATE orientations SET status = ?, slot_start = ?, slot_end = ?, updated_at = ?, version = version + 1
                 WHERE id = ? AND (status <> ? OR slot_start IS NULL OR slot_start <> ? OR slot_end IS NULL OR slot_end <> ?)
                 RETURNING id
                 """, [.text(status.rawValue), .date(record.start), .date(record.end), .date(now), .text(orientation),
-                      .text(status.rawValue), .date(record.start), .date(record.end)])
-            if !changed.isEmpty {
+                      .text(status.rawValue), .date(record.start), .date(record.end)]).isEmpty)
+            if changed {
                 try await OrientationStore.recordEvent(
                     tx, orientationID: orientation, event: .appointment, status: status, actor: "editeur:\(editorID)",
                     detail: "rendez-vous \(record.identifierValue) : \(record.status)", at: now)

@@ -302,9 +302,11 @@ public enum SchemaMigrations {
             "ALTER TABLE orientations ADD COLUMN territory TEXT",
             "ALTER TABLE orientations ADD COLUMN category TEXT NOT NULL DEFAULT 'PS'",
             "CREATE INDEX orientations_created ON orientations (created_at)",
-            // INT_R03: an identifier's rows across vendors (ownership and the current version in one read), and the
-            // regulator's orientations around an appointment's start (matching).
-            "CREATE INDEX appointments_identifier ON appointments (identifier_system, identifier_value)",
+            // INT_R03: an identifier belongs to one vendor (the first to write it; others are refused), so it is unique
+            // across vendors; the regulator's orientations around an appointment's start (matching), and the
+            // appointment that completes an orientation (at most one).
+            "CREATE UNIQUE INDEX appointments_identifier ON appointments (identifier_system, identifier_value)",
+            "ALTER TABLE orientations ADD COLUMN appointment_id TEXT",
             "CREATE INDEX orientations_match ON orientations (regulator_id, slot_start)",
         ]),
     ]

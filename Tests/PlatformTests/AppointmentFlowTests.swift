@@ -128,9 +128,16 @@ struct AppointmentFlowTests {
             let unmatched = try await env.platform.app.database.query(
                 "SELECT orientation_id FROM appointments WHERE identifier_value = 'autre'")
             #expect(unmatched.first?.optionalString("orientation_id") == nil, "kept and flagged as not matched")
+            // An orientation is completed by one appointment only: a second one at the same time stays unmatched.
+            let second = try await Self.send(client, base + "/Appointment", Self.appointment(identifier: "second", start: env.start))
+            #expect(second.status == 201)
+            let secondRow = try await env.platform.app.database.query(
+                "SELECT orientation_id FROM appointments WHERE identifier_value = 'second'")
+            #expect(secondRow.first?.optionalString("orientation_id") == nil)
+            #expect(try await Self.orientationStatus(env) == "annule", "the first appointment's status stays")
             let audit = try await env.platform.app.database.query(
                 "SELECT COUNT(*) AS n FROM audit_log WHERE actor = 'editeur:agendaplus'")
-            #expect(try audit.first?.int("n") == 3, "create, update, create (the idempotent repeat writes nothing)")
+            #expect(try audit.first?.int("n") == 4, "create, update, create, create (the idempotent repeat writes nothing)")
             // The orientation's history: created by the regulator, then the vendor's two reports (not the repeat).
             let history = try await OrientationStore(database: env.platform.app.database).history(id: env.orientationID)
             #expect(history.map(\.kind) == [.created, .appointment, .appointment])
@@ -139,9 +146,9 @@ struct AppointmentFlowTests {
             // Counted in the activity figures: two appointments from this vendor, one cancelled.
             let report = try await ActivityStore(database: env.platform.app.database)
                 .report(from: Date().addingTimeInterval(-86_400), to: Date().addingTimeInterval(86_400), territories: nil)
-            #expect(report.totals("rendez_vous", by: \.vendor).map { "\($0.key)=\($0.count)" } == ["agendaplus=2"])
-            #expect(report.totals("rendez_vous", by: \.status).map { "\($0.key)=\($0.count)" } == ["booked=1", "cancelled=1"])
-            #expect(report.appointmentCancellationRate == 0.5)
+            #expect(report.totals("rendez_vous", by: \.vendor).map { "\($0.key)=\($0.count)" } == ["agendaplus=3"])
+            #expect(report.totals("rendez_vous", by: \.status).map { "\($0.key)=\($0.count)" } == ["booked=2", "cancelled=1"])
+            #expect(abs((report.appointmentCancellationRate ?? 0) - 1.0 / 3.0) < 1e-9)
         }
     }
 
