@@ -157,9 +157,9 @@ public struct AppointmentStore: Sendable {
                         operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
                         created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?)
-                    ON CONFLICT (identifier_system, identifier_value) DO NOTHING
+                    ON CONFLICT DO NOTHING
                     RETURNING *
-                    """, [.text(UUID().uuidString.lowercased()), .text(editorID)] + identifier + [
+                    """, [.text(RandomID.uuid()), .text(editorID)] + identifier + [
                         .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
                         .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
                         .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),

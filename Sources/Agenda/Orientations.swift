@@ -167,7 +167,7 @@ public struct OrientationStore: Sendable {
             }
         }
         let initial = Orientation(
-            id: UUID().uuidString.lowercased(), kind: request.kind, category: request.category,
+            id: RandomID.uuid(), kind: request.kind, category: request.category,
             status: request.kind == .vendor ? .inProgress : .booked, territory: territory, regulatorID: regulatorID,
             regulatorEmail: regulatorEmail, practitionerIDNPS: request.practitionerIDNPS, structureID: request.structureID,
             offerName: name, phone: request.phone, vendor: request.vendor, slotID: request.slotID,
@@ -288,7 +288,7 @@ public struct OrientationStore: Sendable {
         try await tx.query("""
             INSERT INTO orientation_events (id, orientation_id, sequence, event, status, actor, detail, occurred_at)
             SELECT ?, ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ?, ? FROM orientation_events WHERE orientation_id = ?
-            """, [.text(UUID().uuidString.lowercased()), .text(orientationID), .text(event.rawValue), .text(status.rawValue),
+            """, [.text(RandomID.uuid()), .text(orientationID), .text(event.rawValue), .text(status.rawValue),
                   .text(actor), .optional(detail), .date(now), .text(orientationID)])
     }
 

@@ -72,7 +72,7 @@ public struct AccountStore: Sendable {
         let normalisedIDNPS = try Self.validIDNPS(idnps)
         let territories = try Self.validTerritories(territories)
         let account = Account(
-            id: UUID().uuidString.lowercased(), email: email, displayName: name, idnps: normalisedIDNPS,
+            id: RandomID.uuid(), email: email, displayName: name, idnps: normalisedIDNPS,
             mustChangePassword: mustChangePassword, status: .active, statusReason: nil, roles: roles,
             territories: territories, failedAttempts: 0, lockedUntil: nil, lastLoginAt: nil, createdAt: now, version: 1)
         try await database.transaction { tx in

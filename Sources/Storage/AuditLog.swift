@@ -39,8 +39,11 @@ extension AuditEntry {
             value &+= 1
             return value
         }
-        let random = UUID().uuidString.prefix(8).lowercased()
-        return String(format: "%013llu-%010llu-", ms, n % 10_000_000_000) + random
+        func padded(_ value: UInt64, _ width: Int) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        }
+        return padded(ms, 13) + "-" + padded(n % 10_000_000_000, 10) + "-" + RandomID.hex(8)
     }
 }
 

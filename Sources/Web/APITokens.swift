@@ -55,7 +55,7 @@ public final class APITokenStore: Sendable {
         for i in bytes.indices { bytes[i] = generator.next() }
         let secret = "sas_" + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        let token = APIToken(id: UUID().uuidString.lowercased(), name: trimmed, scopes: scopes.sorted(), createdAt: now,
+        let token = APIToken(id: RandomID.uuid(), name: trimmed, scopes: scopes.sorted(), createdAt: now,
                              createdBy: actor, lastUsedAt: nil, revokedAt: nil)
         try await database.transaction { tx in
             _ = try await tx.query("""

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import TLS
@@ -14,11 +15,10 @@ struct ClientCertificateMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let certificate = try? await context.channel.nioSSL_peerCertificate().get()
-        guard let certificate, let parsed = try? Certificate(derEncoded: try certificate.toDERBytes()) else {
+        guard let der = try? certificate?.toDERBytes(), let identity = Self.identity(der: der) else {
             throw AppError(.unauthorized, code: "client_certificate_required",
                            message: "Un certificat client IGC Santé est requis sur ce point d'accès (mTLS).")
         }
-        let identity = CertificateIdentity(certificate: parsed)
         guard let party = allowList.party(for: identity) else {
             throw AppError(.forbidden, code: "client_not_allowed",
                            message: "Le certificat client \(identity) n'est pas autorisé sur la plateforme SAS.")
@@ -27,5 +27,20 @@ struct ClientCertificateMiddleware: RouterMiddleware {
         context.clientParty = party
         context.logger[metadataKey: "client_party"] = .string(party)
         return try await next(request, context)
+    }
+
+    /// Identities of the certificates already seen, by their DER bytes: a keep-alive vendor sends many requests
+    /// with one certificate, parsed once (bounded; the allow-list is still checked at every request).
+    static let identities = NIOLockedValueBox<[[UInt8]: CertificateIdentity]>([:])
+
+    static func identity(der: [UInt8]) -> CertificateIdentity? {
+        if let known = identities.withLockedValue({ $0[der] }) { return known }
+        guard let parsed = try? Certificate(derEncoded: der) else { return nil }
+        let identity = CertificateIdentity(certificate: parsed)
+        identities.withLockedValue { cache in
+            if cache.count >= 512 { cache.removeAll(keepingCapacity: true) }
+            cache[der] = identity
+        }
+        return identity
     }
 }

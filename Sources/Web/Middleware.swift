@@ -3,6 +3,7 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import Prometheus
+import Storage
 
 /// Gives every request an id (the caller's `X-Request-Id` when it is sane, a new one otherwise), puts it on the
 /// logger's metadata and echoes it in the response.
@@ -19,7 +20,7 @@ public struct RequestIDMiddleware: RouterMiddleware {
            incoming.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
             id = incoming
         } else {
-            id = UUID().uuidString.lowercased()
+            id = RandomID.uuid()
         }
         context.requestID = id
         context.logger[metadataKey: "request_id"] = .string(id)

@@ -28,6 +28,8 @@ struct AppointmentsBench: AsyncParsableCommand {
     var databaseURL: String?
     @Option(help: "Répertoire de travail (base SQLite et PKI de test, recréés à chaque mesure).") var workDirectory = ".build/bench-appointments"
     @Option(help: "Écrit l'enregistrement JSON dans ce fichier.") var json: String?
+    @Option(name: .customLong("database-connections"), help: "Connexions PostgreSQL du nœud (database.max_connections).")
+    var databaseConnections = 10
     @Flag(name: .customLong("sans-http"), help: "Diagnostic : écritures en mémoire, sans HTTP ni TLS (la part du stockage seule).")
     var withoutHTTP = false
 
@@ -56,7 +58,7 @@ struct AppointmentsBench: AsyncParsableCommand {
             (key: "fhir.tls.client_ca", value: pki.caChainPath, flag: "bench"),
             (key: "fhir.tls.allowed_clients", value: "CN=bench.editeur.test/OU=EDITEUR BENCH/PARTY=bench", flag: "bench"),
         ])
-        let database = try await openDatabase(url: url, logger: logger)
+        let database = try await openDatabase(url: url, maxConnections: databaseConnections, logger: logger)
         let app = try PlatformApp(configuration: configuration, database: database, logger: logger)
         let services = try app.services(pages: try await Pages.load(), fhirTLS: try app.fhirTLSConfiguration())
         let group = app.serviceGroup(services, signals: false)

@@ -150,3 +150,25 @@ struct StorageTests {
         #expect(redact("postgres://u:pw@h/db").contains("***"))
     }
 }
+
+@Suite("Random identifiers")
+struct RandomIDTests {
+    @Test("Version-4 UUIDs in lower case, all different, readable by Foundation; hexadecimal suffixes of the asked length")
+    func uuids() throws {
+        var seen = Set<String>()
+        for _ in 0..<2_000 {
+            let id = RandomID.uuid()
+            #expect(id.count == 36)
+            #expect(id == id.lowercased())
+            let parsed = try #require(UUID(uuidString: id))
+            #expect(parsed.uuidString.lowercased() == id)
+            let characters = Array(id)
+            #expect(characters[14] == "4", "version 4: \(id)")
+            #expect("89ab".contains(characters[19]), "RFC 4122 variant: \(id)")
+            seen.insert(id)
+        }
+        #expect(seen.count == 2_000)
+        #expect(RandomID.hex(8).count == 8)
+        #expect(RandomID.hex(8).allSatisfy { $0.isHexDigit && !$0.isUppercase })
+    }
+}
