@@ -151,20 +151,39 @@ public struct AppointmentStore: Sendable {
         }
         return try await database.transaction { tx -> (AppointmentRecord, Bool) in
             let identifier: [SQLValue] = [.text(validated.identifierSystem), .text(validated.identifierValue)]
+            // The creation and its audit entry: one statement on PostgreSQL (a data-modifying WITH, so that the entry
+            // exists exactly when the row was inserted), two on SQLite.
             func insert() async throws -> AppointmentRecord? {
-                try await tx.query("""
+                let id = RandomID.uuid()
+                let audit = AuditEntry(actor: "editeur:\(editorID)", action: "appointment.create", target: id,
+                                       detail: "\(validated.status) \(validated.identifierValue)", occurredAt: now)
+                let insertSQL = """
                     INSERT INTO appointments (id, editor_id, identifier_system, identifier_value, status, profile, operator_type,
                         operator_system, operator_value, regulator_id, practitioner_idnps, start_at, end_at, booked_at, version,
                         created_at, updated_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, \(regulatorLookup.sql), ?, ?, ?, ?, 1, ?, ?)
                     ON CONFLICT DO NOTHING
                     RETURNING *
-                    """, [.text(RandomID.uuid()), .text(editorID)] + identifier + [
-                        .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
-                        .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
-                        .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
-                        validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)])
-                    .first.map(Self.record)
+                    """
+                let binds: [SQLValue] = [.text(id), .text(editorID)] + identifier + [
+                    .text(validated.status), .text(validated.profile.rawValue), .text(validated.operatorType),
+                    .text(validated.operatorSystem), .text(validated.operatorValue), regulatorLookup.bind,
+                    .optional(validated.practitionerIDNPS), .date(validated.start), .date(validated.end),
+                    validated.bookedAt.map(SQLValue.date) ?? .null, .date(now), .date(now)]
+                if tx.dialect == .postgres {
+                    return try await tx.query("""
+                        WITH written AS (\(insertSQL)),
+                        audited AS (
+                            INSERT INTO audit_log (id, occurred_at, actor, action, target, detail)
+                            SELECT ?, ?, ?, ?, ?, ? FROM written)
+                        SELECT * FROM written
+                        """, binds + [.text(audit.id), .date(audit.occurredAt), .text(audit.actor), .text(audit.action),
+                                      .optional(audit.target), .optional(audit.detail)])
+                        .first.map(Self.record)
+                }
+                guard let record = try await tx.query(insertSQL, binds).first.map(Self.record) else { return nil }
+                try await AuditLog(tx).record(audit)
+                return record
             }
             func existing() async throws -> AppointmentRecord? {
                 guard let row = try await tx.query(
@@ -180,7 +199,7 @@ public struct AppointmentStore: Sendable {
             var current = likelyNew ? nil : try await existing()
             if current == nil {
                 if let inserted = try await insert() {
-                    return try await Self.complete(inserted, created: true, editorID: editorID, now: now, tx)
+                    return try await Self.complete(inserted, created: true, audited: true, editorID: editorID, now: now, tx)
                 }
                 // The identifier exists (or was just written by a concurrent transaction): update it instead.
                 current = try await existing()
@@ -190,12 +209,13 @@ public struct AppointmentStore: Sendable {
                                                       regulator: regulatorLookup, now: now, tx) else {
                 return (mine, false)
             }
-            return try await Self.complete(updated, created: false, editorID: editorID, now: now, tx)
+            return try await Self.complete(updated, created: false, audited: false, editorID: editorID, now: now, tx)
         }
     }
 
-    /// After the appointment's row is written: the orientation matched (once) and kept in step, the audit entry.
-    static func complete(_ written: AppointmentRecord, created: Bool, editorID: String, now: Date,
+    /// After the appointment's row is written: the orientation matched (once) and kept in step (the orientation's
+    /// history records it), the audit entry unless written with the row.
+    static func complete(_ written: AppointmentRecord, created: Bool, audited: Bool, editorID: String, now: Date,
                          _ tx: any SQLExecutor) async throws -> (AppointmentRecord, Bool) {
         var record = written
         let status = Self.orientationStatus(record.status)
@@ -245,10 +265,12 @@ public struct AppointmentStore: Sendable {
                     detail: "rendez-vous \(record.identifierValue) : \(record.status)", at: now)
             }
         }
-        try await AuditLog(tx).record(AuditEntry(
-            actor: "editeur:\(editorID)", action: created ? "appointment.create" : "appointment.update", target: record.id,
-            detail: "\(record.status) \(record.identifierValue)\(record.orientationID.map { " → orientation \($0)" } ?? " (non rapproché)")",
-            occurredAt: now))
+        if !audited {
+            try await AuditLog(tx).record(AuditEntry(
+                actor: "editeur:\(editorID)", action: created ? "appointment.create" : "appointment.update", target: record.id,
+                detail: "\(record.status) \(record.identifierValue)\(record.orientationID.map { " → orientation \($0)" } ?? " (non rapproché)")",
+                occurredAt: now))
+        }
         return (record, created)
     }
 
