@@ -187,3 +187,66 @@ public struct RegulatorAccountKit: Sendable {
         return steps
     }
 }
+
+/// A conformance run's report: the vendor endpoint, when, and each requirement's verdict, as JSON or a standalone
+/// HTML page (French) with the exchanges of every failure.
+public struct ConformanceReport: Sendable, Codable {
+    public var baseURL: String
+    public var startedAt: Date
+    public var durationSeconds: Double
+    public var steps: [RegulatorAccountKit.Step]
+
+    public init(baseURL: String, startedAt: Date, durationSeconds: Double, steps: [RegulatorAccountKit.Step]) {
+        self.baseURL = baseURL
+        self.startedAt = startedAt
+        self.durationSeconds = durationSeconds
+        self.steps = steps
+    }
+
+    /// Required steps that failed (optional ones only warn).
+    public var failures: [RegulatorAccountKit.Step] { steps.filter { !$0.passed && !$0.optional } }
+    public var warnings: [RegulatorAccountKit.Step] { steps.filter { !$0.passed && $0.optional } }
+    public var passed: Bool { failures.isEmpty }
+
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return try encoder.encode(self)
+    }
+
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    public func html() -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "fr_FR")
+        formatter.timeZone = TimeZone(identifier: "Europe/Paris")
+        formatter.dateFormat = "dd/MM/yyyy HH:mm:ss"
+        var rows = ""
+        for step in steps {
+            let verdict = step.passed ? "conforme" : (step.optional ? "avertissement" : "non conforme")
+            let exchanges = step.exchanges.map { "<li><code>\(Self.escape($0))</code></li>" }.joined()
+            rows += "<tr class=\"\(step.passed ? "ok" : (step.optional ? "warn" : "ko"))\"><td>\(Self.escape(step.id))</td>"
+                + "<td>\(Self.escape(step.title))\(step.optional ? " <em>(facultatif)</em>" : "")</td><td>\(verdict)</td>"
+                + "<td>\(step.failure.map { Self.escape($0) } ?? "")<ul>\(exchanges)</ul></td></tr>\n"
+        }
+        let summary = passed
+            ? "Conforme : \(steps.count - warnings.count) exigences satisfaites\(warnings.isEmpty ? "" : ", \(warnings.count) avertissement(s)")."
+            : "Non conforme : \(failures.count) exigence(s) non satisfaite(s) sur \(steps.count)."
+        return """
+        <!DOCTYPE html>
+        <html lang="fr"><head><meta charset="utf-8"><title>Contrôle de conformité SAS — comptes régulateurs (INT_R02)</title>
+        <style>body{font:15px/1.5 system-ui,sans-serif;margin:2rem;color:#161616}table{border-collapse:collapse;width:100%}
+        td,th{border-bottom:1px solid #ddd;padding:.3rem .5rem;text-align:left;vertical-align:top}tr.ok td:nth-child(3){color:#18753c}
+        tr.ko td:nth-child(3){color:#ce0500;font-weight:700}tr.warn td:nth-child(3){color:#b34000}code{font-size:.85rem}</style></head>
+        <body><h1>Contrôle de conformité SAS — comptes régulateurs (INT_R02)</h1>
+        <p>Point d'accès : <code>\(Self.escape(baseURL))</code> — \(formatter.string(from: startedAt)) (heure de Paris), \(String(format: "%.1f", durationSeconds)) s.</p>
+        <p><strong>\(Self.escape(summary))</strong></p>
+        <table><thead><tr><th>Exigence</th><th>Intitulé</th><th>Verdict</th><th>Détail</th></tr></thead><tbody>
+        \(rows)</tbody></table></body></html>
+        """
+    }
+}

@@ -37,12 +37,12 @@ public actor RegulatorAccounts {
     }
 
     /// `POST Practitioner`: creates; a second account with the same identifier or e-mail is refused.
-    public func create(_ practitioner: FHIR.Practitioner) throws(Refusal) -> Account {
-        let fields = try Self.validate(practitioner)
-        if find(system: fields.system, value: fields.value) != nil {
+    public func create(_ practitioner: FHIR.Practitioner, lenient: Bool = false) throws(Refusal) -> Account {
+        let fields = lenient ? Self.lenientFields(practitioner) : try Self.validate(practitioner)
+        if !lenient, find(system: fields.system, value: fields.value) != nil {
             throw Refusal(status: 409, code: .conflict, text: "Un compte existe déjà pour l'identifiant \(fields.value).")
         }
-        if accounts.values.contains(where: { $0.email.lowercased() == fields.email.lowercased() && $0.active }) {
+        if !lenient, accounts.values.contains(where: { $0.email.lowercased() == fields.email.lowercased() && $0.active }) {
             throw Refusal(status: 409, code: .conflict, text: "Un compte actif utilise déjà l'adresse \(fields.email).")
         }
         let account = Account(id: "regul-\(nextID)", identifierSystem: fields.system, identifierValue: fields.value,
@@ -55,8 +55,9 @@ public actor RegulatorAccounts {
 
     /// `PUT Practitioner?identifier=system|value`: updates the account found by the query identifier (which may be
     /// replaced by the body's identifier), or creates it when unknown. Returns the account and whether it was created.
-    public func update(querySystem: String, queryValue: String, with practitioner: FHIR.Practitioner) throws(Refusal) -> (Account, created: Bool) {
-        let fields = try Self.validate(practitioner)
+    public func update(querySystem: String, queryValue: String, with practitioner: FHIR.Practitioner,
+                       lenient: Bool = false) throws(Refusal) -> (Account, created: Bool) {
+        let fields = lenient ? Self.lenientFields(practitioner) : try Self.validate(practitioner)
         guard var account = find(system: querySystem, value: queryValue) else {
             if find(system: fields.system, value: fields.value) != nil {
                 throw Refusal(status: 409, code: .conflict, text: "L'identifiant \(fields.value) est déjà attribué à un autre compte.")
@@ -87,6 +88,15 @@ public actor RegulatorAccounts {
     }
 
     struct Fields { let system: String, value: String, active: Bool, family: String, given: String, email: String }
+
+    /// What a lax vendor keeps of a body without checking it (the `comptes-laxistes` personality).
+    static func lenientFields(_ p: FHIR.Practitioner) -> Fields {
+        let identifier = p.identifier?.first
+        return Fields(system: identifier?.system ?? IdentifierSystem.sasTechnical,
+                      value: identifier?.value ?? UUID().uuidString.lowercased(), active: p.active ?? true,
+                      family: p.name?.first?.family ?? "", given: p.name?.first?.given?.first ?? "",
+                      email: p.telecom?.first?.value ?? "")
+    }
 
     /// FrPractitionerRegul checks: identifier (system and value), active, family and given names, e-mail.
     static func validate(_ p: FHIR.Practitioner) throws(Refusal) -> Fields {

@@ -33,7 +33,7 @@ struct SandboxFHIRRoutes {
                 return Self.outcome(.issue(.structure, french: "Corps illisible : une ressource Practitioner en JSON est attendue."), status: 400)
             }
             do {
-                let account = try await editor.accounts.create(practitioner)
+                let account = try await editor.accounts.create(practitioner, lenient: editor.faults.lenientAccounts)
                 return Self.created(account, base: editor.fhirBaseURL, status: 201)
             } catch let error as RegulatorAccounts.Refusal {
                 return Self.outcome(.issue(error.code, french: error.text), status: error.status)
@@ -49,7 +49,8 @@ struct SandboxFHIRRoutes {
             }
             do {
                 let (account, created) = try await editor.accounts.update(
-                    querySystem: String(token[..<bar]), queryValue: String(token[token.index(after: bar)...]), with: practitioner)
+                    querySystem: String(token[..<bar]), queryValue: String(token[token.index(after: bar)...]), with: practitioner,
+                    lenient: editor.faults.lenientAccounts)
                 return Self.created(account, base: editor.fhirBaseURL, status: created ? 201 : 200)
             } catch let error as RegulatorAccounts.Refusal {
                 return Self.outcome(.issue(error.code, french: error.text), status: error.status)

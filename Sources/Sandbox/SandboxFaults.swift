@@ -32,6 +32,9 @@ public struct SandboxFaults: Codable, Sendable, Equatable {
     public var unprefixedIdentifiers: Bool = false
     /// Omit `search.mode` on included entries.
     public var omitSearchMode: Bool = false
+    /// INT_R02 without checks: duplicate creations, missing or contradictory fields are all accepted (what the
+    /// conformance kit's 5.03, 5.04, 5.05, 5.13 and 5.14 catch).
+    public var lenientAccounts: Bool = false
 
     public init() {}
 
@@ -65,7 +68,10 @@ public struct SandboxFaults: Codable, Sendable, Equatable {
         quirky.utcInstants = true
         quirky.unprefixedIdentifiers = true
         quirky.omitSearchMode = true
-        return ["good": good, "slow": slow, "flaky": flaky, "hang": hang, "error500": error500, "reset": reset,
+        var lenient = SandboxFaults()
+        lenient.latencyMs = 20
+        lenient.lenientAccounts = true
+        return ["good": good, "comptes-laxistes": lenient, "slow": slow, "flaky": flaky, "hang": hang, "error500": error500, "reset": reset,
                 "invalid-json": invalid, "oversized": oversized, "quirky": quirky, "instant": SandboxFaults()]
     }()
 

@@ -11,6 +11,6 @@ struct SAS: AsyncParsableCommand {
             Pour un premier essai : `swift run sas demo`, puis ouvrez l'adresse affichée.
             En production : `sas serve --config /etc/sas/sas.yaml`.
             """,
-        subcommands: [Serve.self, Demo.self, Migrate.self, ConfigCommand.self, PKI.self, Editors.self, Tokens.self, Accounts.self, Import.self, Seed.self, Bench.self, SandboxCommand.self]
+        subcommands: [Serve.self, Demo.self, Migrate.self, ConfigCommand.self, PKI.self, Editors.self, Tokens.self, Accounts.self, Import.self, Seed.self, Bench.self, SandboxCommand.self, ConformanceCommand.self]
     )
 }

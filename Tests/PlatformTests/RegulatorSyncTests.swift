@@ -47,6 +47,33 @@ struct RegulatorSyncTests {
         try await fleet.stop()
     }
 
+    @Test("A lax vendor (duplicates and missing fields accepted) fails exactly 5.03, 5.04, 5.05 (a warning), 5.13 and 5.14; the report says so in JSON and HTML")
+    func kitCatchesLaxVendor() async throws {
+        let fleet = try await SandboxFleet.start([("laxiste", "comptes-laxistes", SandboxRoster())])
+        let transport = Self.transport(fleet)
+        do {
+            let editor = fleet.registry(flows: [.r02])[0]
+            let steps = await RegulatorAccountKit(client: RegulatorAccountClient(transport: transport), editor: editor).run()
+            #expect(steps.filter { !$0.passed }.map(\.id) == ["5.03", "5.04", "5.05", "5.13", "5.14"])
+            let report = ConformanceReport(baseURL: editor.baseURL, startedAt: Date(), durationSeconds: 1, steps: steps)
+            #expect(!report.passed)
+            #expect(report.failures.map(\.id) == ["5.03", "5.04", "5.13", "5.14"])
+            #expect(report.warnings.map(\.id) == ["5.05"])
+            #expect(steps.first { $0.id == "5.03" }?.failure?.contains("attendu : 4xx ou 5xx") == true)
+            let json = try JSONSerialization.jsonObject(with: try report.json()) as? [String: Any]
+            #expect((json?["steps"] as? [[String: Any]])?.count == 16)
+            let html = report.html()
+            #expect(html.contains("Non conforme : 4 exigence(s) non satisfaite(s) sur 16."))
+            #expect(html.contains("POST Practitioner → 201"))
+        } catch {
+            await transport.shutdown()
+            try await fleet.stop()
+            throw error
+        }
+        await transport.shutdown()
+        try await fleet.stop()
+    }
+
     final class Clock: Sendable {
         let offset = NIOLockedBox(0.0)
         var now: Date { Date().addingTimeInterval(offset.value) }
