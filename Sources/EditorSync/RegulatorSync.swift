@@ -125,16 +125,16 @@ public final class RegulatorSync: Sendable {
     /// Stops ``processLogins(maxConcurrent:)`` after the queued logins.
     public func finish() { logins.continuation.finish() }
 
-    /// The desired state of `account` at vendors.
-    public static func profile(of account: Account) -> RegulatorProfile {
+    /// The desired state of `account` at vendors: its national id, else its id as the SAS technical id (accounts
+    /// get UUID ids; nil for an account whose id is not one, which cannot be sent).
+    public static func profile(of account: Account) -> RegulatorProfile? {
         let identifier: RegulatorIdentifier
         if let idnps = account.idnps, let national = try? IDNPS(parsing: idnps) {
             identifier = .national(national)
         } else if let technical = try? SASTechnicalID(parsing: account.id) {
             identifier = .technical(technical)
         } else {
-            // Accounts get UUID ids; a foreign id is hashed into a stable UUID rather than sent as is.
-            identifier = .technical(try! SASTechnicalID(parsing: Self.uuid(from: account.id)))
+            return nil
         }
         let names = RegulatorProfile.names(from: account.displayName)
         return RegulatorProfile(identifier: identifier,
@@ -142,29 +142,12 @@ public final class RegulatorSync: Sendable {
                                 familyName: names.family, givenName: names.given, email: account.email)
     }
 
-    static func uuid(from text: String) -> String {
-        var hash: UInt64 = 0xcbf29ce484222325
-        var bytes: [UInt8] = []
-        for round in 0..<2 {
-            for byte in Array(text.utf8) + [UInt8(round)] {
-                hash ^= UInt64(byte)
-                hash &*= 0x100000001b3
-            }
-            withUnsafeBytes(of: hash.bigEndian) { bytes.append(contentsOf: $0) }
-        }
-        bytes[6] = (bytes[6] & 0x0f) | 0x40
-        bytes[8] = (bytes[8] & 0x3f) | 0x80
-        let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
-        return parts.joined(separator: "-")
-    }
-
     /// The vendors with INT_R02 enabled.
     func accountEditors() async throws -> [Editor] { try await editors.enabled(for: .r02) }
 
     /// True when `account` has something to send to at least one vendor (the check made at login).
     public func needsSync(_ account: Account) async throws -> Bool {
-        let desired = Self.profile(of: account)
+        guard let desired = Self.profile(of: account) else { return false }
         let rows = try await stateRows(accountID: account.id)
         for editor in try await accountEditors() {
             if Self.action(desired: desired, row: rows[editor.id]) != nil { return true }
@@ -303,7 +286,13 @@ public final class RegulatorSync: Sendable {
         let row = Self.row(leasedRow)
         let desired: RegulatorProfile
         if let account {
-            desired = Self.profile(of: account)
+            guard let profile = Self.profile(of: account) else {
+                try await fail(accountID, editor.id, attempts: row.attempts, status: nil,
+                               error: "Identifiant du compte inutilisable comme identifiant technique SAS (UUID attendu).",
+                               retryAfter: nil, now: now)
+                return .failed
+            }
+            desired = profile
         } else if var last = row.profile {
             last.active = false  // the account is gone: withdraw it with what the vendor last received
             desired = last

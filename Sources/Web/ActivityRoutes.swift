@@ -62,6 +62,10 @@ struct ActivityRoutes {
         let lastDay = try day("au", default: today)
         let to = calendar.date(byAdding: .day, value: 1, to: lastDay)!
         let asked = q.get("territoire").flatMap { $0.isEmpty ? nil : $0.uppercased() }
+        if let asked, !(1...3).contains(asked.count) || !asked.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) {
+            throw AppError(.unprocessableContent, code: "invalid_territory",
+                           message: "Territoire invalide « \(asked) » : un numéro de département est attendu (69, 2A, 974).")
+        }
         var territories: [String]?
         if account.roles.contains(.nationalAdministrator) {
             territories = asked.map { [$0] }

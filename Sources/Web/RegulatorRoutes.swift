@@ -153,7 +153,13 @@ struct RegulatorRoutes {
             throw AppError(.unprocessableContent, code: "invalid_status",
                            message: "Statut inconnu « \(fields["statut"] ?? "") » (annule, honore ou non_honore attendu).")
         }
-        let version = fields["version"].flatMap { $0.isEmpty ? nil : Int($0) }
+        var version: Int?
+        if let raw = fields["version"], !raw.isEmpty {
+            guard let number = Int(raw), number > 0 else {
+                throw AppError(.unprocessableContent, code: "invalid_version", message: "Version invalide « \(raw) » (nombre entier attendu).")
+            }
+            version = number
+        }
         do {
             let saved = try await store.changeStatus(id: id, to: status, regulatorID: session.account.id,
                                                      actor: session.account.email, expectedVersion: version,

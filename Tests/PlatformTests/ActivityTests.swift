@@ -108,6 +108,12 @@ struct ActivityTests {
                     json: fields)
             }
             #expect(try await status(id, "annule", version: 99).status == 409)  // stale version
+            let badVersion = try await env.browser.request(
+                env.base + "/orientations/\(id)/statut", method: .POST,
+                headers: [("Content-Type", "application/json"), ("Accept", "application/json"), ("X-CSRF-Token", csrf)],
+                json: ["statut": "annule", "version": "deux"])
+            #expect(badVersion.status == 422)
+            #expect(badVersion.body.contains("Version invalide"))
             let cancelled = try await status(id, "annule", version: 1)
             #expect(cancelled.status == 200, "\(cancelled.body)")
             #expect(try await database.query("SELECT booked FROM agenda_slots WHERE id = 'range'").first?.int("booked") == 0)
@@ -164,6 +170,10 @@ struct ActivityTests {
             #expect(lines.first?.hasSuffix("source;jour;territoire;parcours;categorie;editeur;statut;nombre") == true)
             #expect(lines.contains { $0.hasPrefix("orientation;") && $0.contains(";69;agenda;CPTS;;annule;1") })
             #expect(try await admin.request(env.base + "/activite?territoire=75").status == 403)
+            let badTerritory = try await admin.request(env.base + "/activite?territoire=%3Cscript%3E")
+            #expect(badTerritory.status == 422)
+            #expect(badTerritory.body.contains("Territoire invalide"))
+            #expect(!badTerritory.body.contains("<script>"))
             let badDate = try await admin.request(env.base + "/activite?du=2026-13-45")
             #expect(badDate.status == 422)
             #expect(badDate.body.contains("Date invalide"))

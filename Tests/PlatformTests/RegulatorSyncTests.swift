@@ -15,13 +15,25 @@ struct RegulatorSyncTests {
         HTTPEditorTransport(identity: fleet.platformIdentity, logger: TestDatabases.logger)
     }
 
-    @Test("The conformance kit's regulator-account sequence (5.01–5.16) passes against the sandbox vendor, and fails against none")
-    func kitSequence() async throws {
-        let fleet = try await SandboxFleet.start([("agendaplus", "good", SandboxRoster())])
+    /// One sandbox vendor of `personality`, its registry entry (INT_R02) and an INT_R02 client; stopped afterwards.
+    static func withVendor(_ personality: String,
+                           _ body: (Editor, RegulatorAccountClient) async throws -> Void) async throws {
+        let fleet = try await SandboxFleet.start([("vendeur", personality, SandboxRoster())])
         let transport = Self.transport(fleet)
         do {
-            let editor = fleet.registry(flows: [.r02])[0]
-            let client = RegulatorAccountClient(transport: transport)
+            try await body(fleet.registry(flows: [.r02])[0], RegulatorAccountClient(transport: transport))
+        } catch {
+            await transport.shutdown()
+            try await fleet.stop()
+            throw error
+        }
+        await transport.shutdown()
+        try await fleet.stop()
+    }
+
+    @Test("The conformance kit's regulator-account sequence (5.01–5.16) passes against the sandbox vendor, and fails against none")
+    func kitSequence() async throws {
+        try await Self.withVendor("good") { editor, client in
             let steps = await RegulatorAccountKit(client: client, editor: editor).run()
             #expect(steps.map(\.id) == ["5.01", "5.02", "5.03", "5.04", "5.05", "5.06", "5.07", "5.08", "5.09", "5.10",
                                         "5.11", "5.12", "5.13", "5.14", "5.15", "5.16"])
@@ -38,22 +50,13 @@ struct RegulatorSyncTests {
             let down = await RegulatorAccountKit(client: client, editor: closed).run()
             #expect(down.allSatisfy { !$0.passed })
             #expect(down[0].failure?.contains("POST Practitioner") == true)
-        } catch {
-            await transport.shutdown()
-            try await fleet.stop()
-            throw error
         }
-        await transport.shutdown()
-        try await fleet.stop()
     }
 
     @Test("A lax vendor (duplicates and missing fields accepted) fails exactly 5.03, 5.04, 5.05 (a warning), 5.13 and 5.14; the report says so in JSON and HTML")
     func kitCatchesLaxVendor() async throws {
-        let fleet = try await SandboxFleet.start([("laxiste", "comptes-laxistes", SandboxRoster())])
-        let transport = Self.transport(fleet)
-        do {
-            let editor = fleet.registry(flows: [.r02])[0]
-            let steps = await RegulatorAccountKit(client: RegulatorAccountClient(transport: transport), editor: editor).run()
+        try await Self.withVendor("comptes-laxistes") { editor, client in
+            let steps = await RegulatorAccountKit(client: client, editor: editor).run()
             #expect(steps.filter { !$0.passed }.map(\.id) == ["5.03", "5.04", "5.05", "5.13", "5.14"])
             let report = ConformanceReport(baseURL: editor.baseURL, startedAt: Date(), durationSeconds: 1, steps: steps)
             #expect(!report.passed)
@@ -65,13 +68,7 @@ struct RegulatorSyncTests {
             let html = report.html()
             #expect(html.contains("Non conforme : 4 exigence(s) non satisfaite(s) sur 16."))
             #expect(html.contains("POST Practitioner → 201"))
-        } catch {
-            await transport.shutdown()
-            try await fleet.stop()
-            throw error
         }
-        await transport.shutdown()
-        try await fleet.stop()
     }
 
     final class Clock: Sendable {
