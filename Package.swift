@@ -99,6 +99,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Conformance",
+            dependencies: [
+                "EditorSync", "Aggregator", "FHIR",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Identity",
             dependencies: [
                 "Storage", "SASDomain",
@@ -133,7 +145,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity", "Agenda", "EditorSync",
+                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity", "Agenda", "EditorSync", "Conformance",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -152,7 +164,7 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity", "Agenda", "EditorSync",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity", "Agenda", "EditorSync", "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -184,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity", "Agenda", "EditorSync",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity", "Agenda", "EditorSync", "Conformance",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -17,6 +17,33 @@ public struct SandboxAgenda: Sendable {
         public var reason: String?
         public var walkIn: Bool
         public var cpts: Bool
+        /// Which of the practitioner's CPTS (indexes in ``SandboxRoster/Practitioner/allCPTS``) a CPTS slot is for.
+        public var cptsStructures: [Int] = []
+    }
+
+    /// The regular agenda of a conformance test practitioner: every hour from 08:00 to 20:00 (Paris), kinds cycling
+    /// PUBLIC, PRO, SNP and consultation types AMB, VR, HH so that any full day shows every one; one slot in five
+    /// busy. With `cptsCount` > 0 (an INT_R04 search) every other slot is a CPTS slot (kind CPTS only), for the
+    /// first CPTS, the second, or both in turn.
+    public func regularSlots(for idnps: IDNPS, siteIndex: Int, cptsCount: Int, window: ClosedRange<Date>) -> [GeneratedSlot] {
+        let firstDay = Self.parisDay(window.lowerBound), lastDay = Self.parisDay(window.upperBound)
+        guard lastDay >= firstDay, lastDay - firstDay <= 31 else { return [] }
+        var result: [GeneratedSlot] = []
+        for day in firstDay...lastDay {
+            for k in 0..<13 {
+                let start = Self.parisDate(day: day, minute: (8 + k) * 60 + siteIndex * 20)
+                guard window.contains(start) else { continue }
+                let cpts = cptsCount > 0 && k % 2 == 0
+                let structures: [Int] = !cpts ? [] : (cptsCount == 1 ? [0] : [[0, 1], [0], [1]][(k / 2) % 3])
+                result.append(GeneratedSlot(
+                    id: "k-\(idnps.value)-\(siteIndex)-\(day)-\(k)", start: start, end: start.addingTimeInterval(20 * 60),
+                    free: k % 5 != 4, kinds: cpts ? [.cpts] : [[.public], [.pro], [.snp]][k % 3],
+                    consultationTypes: [["AMB"], ["VR"], ["HH"]][(k / 3) % 3],
+                    reason: k % 4 == 1 ? "Consultation non programmée" : nil, walkIn: false, cpts: cpts,
+                    cptsStructures: structures))
+            }
+        }
+        return result
     }
 
     let seed: UInt64
@@ -51,7 +78,8 @@ public struct SandboxAgenda: Sendable {
                 result.append(GeneratedSlot(
                     id: "s-\(idnps.value)-\(siteIndex)-\(day)-\(k)", start: start, end: start.addingTimeInterval(20 * 60),
                     free: (roll >> 24) % 6 != 0, kinds: kinds, consultationTypes: types,
-                    reason: reasons[Int((roll >> 28) % 5)], walkIn: (roll >> 32) % 12 == 0, cpts: cpts))
+                    reason: reasons[Int((roll >> 28) % 5)], walkIn: (roll >> 32) % 12 == 0, cpts: cpts,
+                    cptsStructures: cpts ? [0] : []))
             }
         }
         return result

@@ -46,8 +46,10 @@ struct SandboxBookingRoutes {
             var rows = ""
             let booked = editor.bookedSlots.withLockedValue { $0 }
             for (s, _) in practitioner.sites.enumerated() {
-                for slot in SandboxAgenda(seed: editor.configuration.seed)
-                    .slots(for: id, siteIndex: s, inCPTS: false, window: window)
+                let agenda = SandboxAgenda(seed: editor.configuration.seed)
+                for slot in (practitioner.regularAgenda
+                             ? agenda.regularSlots(for: id, siteIndex: s, cptsCount: 0, window: window)
+                             : agenda.slots(for: id, siteIndex: s, inCPTS: false, window: window))
                     .filter({ $0.free && !booked.contains($0.id) })
                     .prefix(12) {
                     let label = FHIRInstant(slot.start).canonical.prefix(16).replacingOccurrences(of: "T", with: " ")

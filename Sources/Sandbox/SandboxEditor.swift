@@ -178,6 +178,8 @@ public final class SandboxEditor: Sendable {
     }
 
     public init(configuration: SandboxEditorConfiguration, logger: Logger) {
+        var configuration = configuration
+        configuration.roster.addConformanceFixture(vendorID: configuration.id)
         self.configuration = configuration
         self.faultsBox = NIOLockedValueBox(configuration.faults)
         var logger = logger
@@ -240,11 +242,12 @@ public final class SandboxEditor: Sendable {
     public func application() throws -> some ApplicationProtocol {
         var tls = try TLSConfigurations.server(
             certificatePath: configuration.certificatePath, keyPath: configuration.keyPath, clientCAPath: configuration.clientCAPath)
-        tls.minimumTLSVersion = .tlsv12
+        tls.minimumTLSVersion = configuration.faults.legacyTLS ? .tlsv1 : .tlsv12
         let channel: TLSChannelConfiguration
         if let ca = configuration.clientCAPath {
             let verifier = try MutualTLSVerifier(caPath: ca, crlPaths: configuration.crlPaths,
-                                                 allowList: ClientAllowList(configuration.allowedClients), logger: logger)
+                                                 allowList: ClientAllowList(configuration.allowedClients), logger: logger,
+                                                 checksIdentity: !configuration.faults.acceptAnyClientIdentity)
             channel = TLSChannelConfiguration(tlsConfiguration: tls) { await verifier.verificationCallback($0) }
         } else {
             channel = TLSChannelConfiguration(tlsConfiguration: tls)

@@ -56,6 +56,13 @@ struct SandboxFHIRRoutes {
                 return Self.outcome(.issue(error.code, french: error.text), status: error.status)
             }
         }
+        // What this vendor gives the national conformance kit: its test practitioners and declared options.
+        router.get("_sandbox/conformance") { _, _ in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = try encoder.encode(editor.configuration.roster.conformance)
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         router.get("_sandbox/faults") { _, _ in
             let data = try JSONEncoder().encode(editor.faults)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -35,6 +35,11 @@ public struct SandboxFaults: Codable, Sendable, Equatable {
     /// INT_R02 without checks: duplicate creations, missing or contradictory fields are all accepted (what the
     /// conformance kit's 5.03, 5.04, 5.05, 5.13 and 5.14 catch).
     public var lenientAccounts: Bool = false
+    /// mTLS without the CN/OU check: any certificate of the CA is accepted (kit 1.1.02 and 1.1.03 catch it). Read
+    /// when the server starts.
+    public var acceptAnyClientIdentity: Bool = false
+    /// TLS 1.0 and 1.1 accepted (kit 1.2.01 catches it). Read when the server starts.
+    public var legacyTLS: Bool = false
 
     public init() {}
 
@@ -71,7 +76,15 @@ public struct SandboxFaults: Codable, Sendable, Equatable {
         var lenient = SandboxFaults()
         lenient.latencyMs = 20
         lenient.lenientAccounts = true
-        return ["good": good, "comptes-laxistes": lenient, "slow": slow, "flaky": flaky, "hang": hang, "error500": error500, "reset": reset,
+        var lax = SandboxFaults()
+        lax.latencyMs = 20
+        lax.acceptAnyClientIdentity = true
+        var legacy = SandboxFaults()
+        legacy.latencyMs = 20
+        legacy.legacyTLS = true
+        var sluggish = SandboxFaults()
+        sluggish.latencyMs = 1_100
+        return ["good": good, "comptes-laxistes": lenient, "mtls-laxiste": lax, "tls-ancien": legacy, "lent": sluggish, "slow": slow, "flaky": flaky, "hang": hang, "error500": error500, "reset": reset,
                 "invalid-json": invalid, "oversized": oversized, "quirky": quirky, "instant": SandboxFaults()]
     }()
 

@@ -69,8 +69,11 @@ public struct SandboxSearch: Sendable {
             fhirPractitioner.name = [HumanName(family: practitioner.familyName, given: [practitioner.givenName])]
             var any = false
             for (s, site) in practitioner.sites.enumerated() {
-                let generated = agenda.slots(for: idnps, siteIndex: s, inCPTS: cpts && practitioner.cpts != nil, window: window)
-                    .filter { (faults.busySlotsMixed || $0.free) && !booked($0.id) }
+                let structures = cpts ? practitioner.allCPTS : []
+                let all = practitioner.regularAgenda
+                    ? agenda.regularSlots(for: idnps, siteIndex: s, cptsCount: structures.count, window: window)
+                    : agenda.slots(for: idnps, siteIndex: s, inCPTS: !structures.isEmpty, window: window)
+                let generated = all.filter { (faults.busySlotsMixed || $0.free) && !booked($0.id) }
                 guard !generated.isEmpty else { continue }
                 any = true
                 let roleID = "r-\(idnps.value)-\(s)", scheduleID = "sch-\(idnps.value)-\(s)"
@@ -82,7 +85,8 @@ public struct SandboxSearch: Sendable {
                 for g in generated {
                     var slot = makeSlot(g, scheduleID: scheduleID, specialties: practitioner.specialties,
                                         bookingURL: "\(bookingBase)/rdv/\(idnps.value)", faults: faults)
-                    if g.cpts, let structure = practitioner.cpts {
+                    for index in g.cpts ? g.cptsStructures : [] where structures.indices.contains(index) {
+                        let structure = structures[index]
                         let serviceID = "hs-\(structure.idnst.value)"
                         var concept = CodeableConcept(coding: [Coding(system: FHIRSystems.establishmentCategory, code: FHIRSystems.cptsCategoryCode)])
                         concept.extension_ = [Extension(url: FHIRSystems.slotServiceTypeExtension, value: .reference(.to("HealthcareService", serviceID)))]

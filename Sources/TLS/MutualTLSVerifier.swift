@@ -15,6 +15,7 @@ public final class MutualTLSVerifier: Sendable {
     private let intermediates: [Certificate]
     private let crlPaths: [String]
     public let allowList: ClientAllowList
+    let checksIdentity: Bool
     private let logger: Logger
     private let crlCache = NIOLockedValueBox<[String: (modified: Date, crl: CertificateRevocationList)]>([:])
     private let now: @Sendable () -> Date
@@ -41,8 +42,10 @@ public final class MutualTLSVerifier: Sendable {
     /// - Parameters:
     ///   - caPath: PEM file with the CA certificates (self-signed ones are roots, others intermediates).
     ///   - crlPaths: PEM or DER CRL files, each issued by one of the CAs.
+    ///   - checksIdentity: false accepts any CN/OU (only a deliberately faulty sandbox vendor does that).
     public init(caPath: String, crlPaths: [String] = [], allowList: ClientAllowList, logger: Logger,
-                now: @escaping @Sendable () -> Date = Date.init) throws {
+                checksIdentity: Bool = true, now: @escaping @Sendable () -> Date = Date.init) throws {
+        self.checksIdentity = checksIdentity
         let pem = try String(contentsOfFile: caPath, encoding: .utf8)
         let certificates = try PEMDocument.parseMultiple(pemString: pem).map { try Certificate(pemDocument: $0) }
         self.roots = certificates.filter { $0.subject == $0.issuer }
@@ -75,7 +78,9 @@ public final class MutualTLSVerifier: Sendable {
             throw Refusal.revoked(serial: leaf.serialNumber.description)
         }
         let identity = CertificateIdentity(certificate: leaf)
-        guard let party = allowList.party(for: identity) else { throw Refusal.notAllowed(identity.description) }
+        guard let party = allowList.party(for: identity) ?? (checksIdentity ? nil : "any") else {
+            throw Refusal.notAllowed(identity.description)
+        }
         return (party, identity)
     }
 

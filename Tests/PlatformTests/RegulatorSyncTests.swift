@@ -53,21 +53,13 @@ struct RegulatorSyncTests {
         }
     }
 
-    @Test("A lax vendor (duplicates and missing fields accepted) fails exactly 5.03, 5.04, 5.05 (a warning), 5.13 and 5.14; the report says so in JSON and HTML")
+    @Test("A lax vendor (duplicates and missing fields accepted) fails exactly 5.03, 5.04, 5.05 (optional), 5.13 and 5.14")
     func kitCatchesLaxVendor() async throws {
         try await Self.withVendor("comptes-laxistes") { editor, client in
             let steps = await RegulatorAccountKit(client: client, editor: editor).run()
             #expect(steps.filter { !$0.passed }.map(\.id) == ["5.03", "5.04", "5.05", "5.13", "5.14"])
-            let report = ConformanceReport(baseURL: editor.baseURL, startedAt: Date(), durationSeconds: 1, steps: steps)
-            #expect(!report.passed)
-            #expect(report.failures.map(\.id) == ["5.03", "5.04", "5.13", "5.14"])
-            #expect(report.warnings.map(\.id) == ["5.05"])
+            #expect(steps.first { $0.id == "5.05" }?.optional == true)
             #expect(steps.first { $0.id == "5.03" }?.failure?.contains("attendu : 4xx ou 5xx") == true)
-            let json = try JSONSerialization.jsonObject(with: try report.json()) as? [String: Any]
-            #expect((json?["steps"] as? [[String: Any]])?.count == 16)
-            let html = report.html()
-            #expect(html.contains("Non conforme : 4 exigence(s) non satisfaite(s) sur 16."))
-            #expect(html.contains("POST Practitioner → 201"))
         }
     }
 

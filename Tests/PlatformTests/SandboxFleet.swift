@@ -39,12 +39,16 @@ final class SandboxFleet: Sendable {
     }
 
     /// Starts one sandbox per (id, personality, roster).
-    static func start(_ specs: [(id: String, personality: String, roster: SandboxRoster)]) async throws -> SandboxFleet {
+    /// `prepare` issues further identities from the fleet's CA; `configure` adjusts each vendor's configuration.
+    static func start(_ specs: [(id: String, personality: String, roster: SandboxRoster)],
+                      prepare: (DevPKIFiles, DevCertificateAuthority) throws -> Void = { _, _ in },
+                      configure: (inout SandboxEditorConfiguration) -> Void = { _ in }) async throws -> SandboxFleet {
         var logger = Logger(label: "sandbox-test")
         logger.logLevel = .critical
         let pki = DevPKIFiles(directory: FileManager.default.temporaryDirectory.appendingPathComponent("sas-fleet-\(UUID().uuidString)"))
         let ca = try pki.initialise()
         try pki.issue("platform", with: ca, profile: .client, commonName: "sas.localhost", organizationalUnit: "PLATEFORME SAS")
+        try prepare(pki, ca)
         var editors: [SandboxEditor] = []
         for spec in specs {
             try pki.issue("sandbox-\(spec.id)", with: ca, profile: .serverAndClient, commonName: "\(spec.id).sandbox.localhost",
@@ -55,9 +59,10 @@ final class SandboxFleet: Sendable {
             configuration.faults = SandboxFaults.personality(spec.personality)!
             configuration.allowedClients = [ClientRule(commonName: "sas.localhost", organizationalUnit: "PLATEFORME SAS", party: "platform")]
             configuration.crlPaths = [pki.crlPath]
+            configure(&configuration)
             editors.append(SandboxEditor(configuration: configuration, logger: logger))
         }
-        let services: [any Service] = try editors.map { try $0.application() }
+        let services: [any Service] = try editors.flatMap { try $0.services() }
         var groupConfiguration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, logger: logger)
         // A "hang" vendor holds requests for an hour: give in-flight requests one second, then cancel them.
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(1)
@@ -65,11 +70,14 @@ final class SandboxFleet: Sendable {
         let runner = Task { try await group.run() }
         // A loaded CI machine can take a while to bind: wait generously, and fail loudly rather than call port 0.
         let deadline = ContinuousClock.now + .seconds(60)
-        while editors.contains(where: { $0.port == nil }) && ContinuousClock.now < deadline {
+        func unbound(_ editor: SandboxEditor) -> Bool {
+            editor.port == nil || (editor.configuration.webPort != nil && editor.boundWebPort == nil)
+        }
+        while editors.contains(where: unbound) && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
         struct NotStarted: Error {}
-        if editors.contains(where: { $0.port == nil }) { throw NotStarted() }
+        if editors.contains(where: unbound) { throw NotStarted() }
         return SandboxFleet(pki: pki, editors: editors, group: group, runner: runner)
     }
 
