@@ -23,6 +23,24 @@ public struct Editor: Sendable, Equatable, Codable {
         case recette, preproduction, production
     }
 
+    /// Where the vendor stands in onboarding (ANS: first contact, scoping, acceptance testing, in service), or
+    /// suspended: a suspended vendor is not called (``enabled`` is false).
+    public enum OnboardingState: String, Sendable, Codable, CaseIterable {
+        case contact, cadrage, recette
+        case enService = "en_service"
+        case suspendu
+
+        public var label: String {
+            switch self {
+            case .contact: return "Premier contact"
+            case .cadrage: return "Cadrage"
+            case .recette: return "Recette"
+            case .enService: return "En service"
+            case .suspendu: return "Suspendu"
+            }
+        }
+    }
+
     /// Stable identifier (`doctolib`, `sandbox-a`): lower-case letters, digits and dashes.
     public var id: String
     /// Display name shown to regulators ("Doctolib").
@@ -42,6 +60,7 @@ public struct Editor: Sendable, Equatable, Codable {
     /// Per-vendor timeout override, in milliseconds (capped by the search deadline).
     public var timeoutMilliseconds: Int?
     public var enabled: Bool
+    public var onboardingState: OnboardingState
     public var createdAt: Date
     public var updatedAt: Date
 
@@ -49,8 +68,9 @@ public struct Editor: Sendable, Equatable, Codable {
         id: String, name: String, environment: Environment = .production, baseURL: String, flows: Set<Flow>,
         clientCertificatePath: String? = nil, clientKeyPath: String? = nil, serverCAPath: String? = nil,
         inboundCommonName: String? = nil, inboundOrganizationalUnit: String? = nil, timeoutMilliseconds: Int? = nil,
-        enabled: Bool = true, createdAt: Date = Date(), updatedAt: Date = Date()
+        enabled: Bool = true, onboardingState: OnboardingState = .enService, createdAt: Date = Date(), updatedAt: Date = Date()
     ) {
+        self.onboardingState = onboardingState
         self.id = id
         self.name = name
         self.environment = environment
@@ -87,6 +107,9 @@ public struct Editor: Sendable, Equatable, Codable {
         }
         if flows.contains(.r03) && inboundCommonName == nil {
             problems.append("le flux r03 (rendez-vous envoyés par l'éditeur) exige le CN et l'OU de son certificat client")
+        }
+        if onboardingState == .suspendu && enabled {
+            problems.append("un éditeur suspendu n'est pas appelé : il ne peut pas être actif")
         }
         if let timeout = timeoutMilliseconds, !(100...7000).contains(timeout) {
             problems.append("délai \(timeout) ms hors bornes : entre 100 et 7000 ms (délai maximal du guide d'implémentation)")

@@ -309,5 +309,41 @@ public enum SchemaMigrations {
             "ALTER TABLE orientations ADD COLUMN appointment_id TEXT",
             "CREATE INDEX orientations_match ON orientations (regulator_id, slot_start)",
         ]),
+        Migration(9, "vendor onboarding states and history, conformance check inputs and runs", [
+            // Vendors registered before onboarding states existed were in service.
+            "ALTER TABLE editors ADD COLUMN onboarding_state TEXT NOT NULL DEFAULT 'en_service'",
+            """
+            CREATE TABLE editor_onboarding_events (
+                id TEXT PRIMARY KEY,
+                editor_id TEXT NOT NULL,
+                state TEXT NOT NULL,
+                note TEXT,
+                actor TEXT NOT NULL,
+                occurred_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX editor_onboarding_events_editor ON editor_onboarding_events (editor_id, occurred_at)",
+            """
+            CREATE TABLE conformance_inputs (
+                editor_id TEXT PRIMARY KEY,
+                inputs TEXT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE conformance_runs (
+                id TEXT PRIMARY KEY,
+                editor_id TEXT NOT NULL,
+                state TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                started_at BIGINT NOT NULL,
+                finished_at BIGINT,
+                passed INTEGER,
+                summary TEXT,
+                report TEXT
+            )
+            """,
+            "CREATE INDEX conformance_runs_editor ON conformance_runs (editor_id, started_at)",
+        ]),
     ]
 }

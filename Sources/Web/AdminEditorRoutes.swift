@@ -10,6 +10,7 @@ import Storage
 struct AdminEditorRoutes {
     let store: EditorStore
     let aggregator: SlotAggregator
+    let runs: ConformanceRuns
     let tokenSHA256: String?
     let onChange: @Sendable () async -> Void
 
@@ -27,6 +28,8 @@ struct AdminEditorRoutes {
         var inboundOrganizationalUnit: String?
         var timeoutMilliseconds: Int?
         var enabled: Bool?
+        /// contact, cadrage, recette, en_service or suspendu (default en_service; kept as it is on PUT when absent).
+        var onboardingState: String?
     }
 
     func register(on router: Router<AppRequestContext>) {
@@ -58,8 +61,12 @@ struct AdminEditorRoutes {
         }
         group.put("{id}") { request, context in
             let id = try context.parameters.require("id")
-            var editor = try await Self.decode(request, id: id)
-            editor.createdAt = try await find(id).createdAt
+            let (decoded, body) = try await Self.decodeBody(request, id: id)
+            var editor = decoded
+            let existing = try await find(id)
+            editor.createdAt = existing.createdAt
+            if body.onboardingState == nil { editor.onboardingState = existing.onboardingState }
+            if body.enabled == nil { editor.enabled = existing.enabled }
             try await guarded { try await store.update(editor, actor: context.actor ?? "api-token") }
             await onChange()
             return try Self.json(.ok, try await store.get(id))
@@ -71,6 +78,77 @@ struct AdminEditorRoutes {
                 await onChange()
                 return try Self.json(.ok, try await store.get(id))
             }
+        }
+        struct StateBody: Decodable {
+            var state: String
+            var note: String?
+        }
+        struct NoteBody: Decodable { var note: String? }
+        group.get("{id}/history") { _, context in
+            let id = try context.parameters.require("id")
+            _ = try await find(id)
+            return try Self.json(.ok, try await store.history(id))
+        }
+        group.post("{id}/state") { request, context in
+            let id = try context.parameters.require("id")
+            let body: StateBody = try await Self.body(request)
+            guard let state = Editor.OnboardingState(rawValue: body.state) else {
+                throw AppError(.unprocessableContent, code: "invalid_state",
+                               message: "État inconnu « \(body.state) » : contact, cadrage, recette, en_service ou suspendu.")
+            }
+            try await guarded { try await store.changeState(id, to: state, note: body.note, actor: context.actor ?? "api-token") }
+            await onChange()
+            return try Self.json(.ok, try await store.get(id))
+        }
+        for (action, enabled) in [("suspend", false), ("reactivate", true)] {
+            group.post("{id}/\(action)") { request, context in
+                let id = try context.parameters.require("id")
+                let body: NoteBody = (try? await Self.body(request)) ?? NoteBody()
+                try await guarded { try await store.setEnabled(id, enabled, actor: context.actor ?? "api-token", note: body.note) }
+                await onChange()
+                return try Self.json(.ok, try await store.get(id))
+            }
+        }
+        group.get("{id}/conformance-inputs") { _, context in
+            let id = try context.parameters.require("id")
+            _ = try await find(id)
+            guard let inputs = try await runs.inputs(id) else {
+                throw AppError(.notFound, code: "no_inputs", message: "Aucune entrée de contrôle enregistrée pour « \(id) ».")
+            }
+            return try Self.json(.ok, inputs)
+        }
+        group.put("{id}/conformance-inputs") { request, context in
+            let id = try context.parameters.require("id")
+            _ = try await find(id)
+            let inputs: ConformanceRuns.Inputs = try await Self.body(request)
+            do { try await runs.setInputs(inputs, for: id, actor: context.actor ?? "api-token") } catch let error as ConformanceRuns.InvalidInputs {
+                throw AppError(.unprocessableContent, code: "invalid_inputs", message: "Entrées invalides : " + error.problems.joined(separator: " ; ") + ".")
+            }
+            return try Self.json(.ok, inputs)
+        }
+        group.get("{id}/conformance") { _, context in
+            let id = try context.parameters.require("id")
+            _ = try await find(id)
+            return try Self.json(.ok, try await runs.runs(id))
+        }
+        // Starts a check (202 and the run); `?wait=true` answers with the report once it is done.
+        group.post("{id}/conformance") { request, context in
+            let id = try context.parameters.require("id")
+            _ = try await find(id)
+            let run = try await runs.start(editorID: id, actor: context.actor ?? "api-token")
+            if request.uri.queryParameters.get("wait") == "true" {
+                await runs.wait(run)
+                if let (_, report) = try await runs.run(run), let report { return try Self.json(.ok, report) }
+            }
+            return try Self.json(.accepted, ["run": run, "report": "/api/v1/admin/editors/\(id)/conformance/\(run)"])
+        }
+        group.get("{id}/conformance/{run}") { _, context in
+            let id = try context.parameters.require("id")
+            guard let (run, report) = try await runs.run(try context.parameters.require("run")), run.editorID == id else {
+                throw AppError(.notFound, code: "run_not_found", message: "Contrôle introuvable pour cet éditeur.")
+            }
+            if let report { return try Self.json(.ok, report) }
+            return try Self.json(.accepted, run)
         }
         group.delete("{id}") { _, context in
             try await guarded { try await store.remove(try context.parameters.require("id"), actor: context.actor ?? "api-token") }
@@ -96,13 +174,24 @@ struct AdminEditorRoutes {
         }
     }
 
+    static func body<T: Decodable>(_ request: Request) async throws -> T {
+        let data = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
+        do { return try JSONDecoder().decode(T.self, from: data) } catch {
+            throw AppError(.badRequest, code: "invalid_json", message: "Corps JSON invalide (\(T.self)).")
+        }
+    }
+
     static func decode(_ request: Request, id: String?) async throws -> Editor {
+        try await decodeBody(request, id: id).0
+    }
+
+    static func decodeBody(_ request: Request, id: String?) async throws -> (Editor, EditorBody) {
         let data = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
         guard let body = try? JSONDecoder().decode(EditorBody.self, from: data) else {
             throw AppError(.badRequest, code: "invalid_json",
                            message: "Corps JSON invalide : name, baseURL et flows sont obligatoires (id aussi à la création).")
         }
-        return try editor(from: body, id: id)
+        return (try editor(from: body, id: id), body)
     }
 
     /// The registry value of a JSON body (also used for `editors.registry_file`).
@@ -117,11 +206,20 @@ struct AdminEditorRoutes {
             }
             flows.insert(flow)
         }
+        var state = Editor.OnboardingState.enService
+        if let raw = body.onboardingState {
+            guard let parsed = Editor.OnboardingState(rawValue: raw) else {
+                throw AppError(.unprocessableContent, code: "invalid_editor",
+                               message: "État d'intégration inconnu « \(raw) » : contact, cadrage, recette, en_service ou suspendu.")
+            }
+            state = parsed
+        }
         return Editor(id: editorID, name: body.name, environment: body.environment ?? .production, baseURL: body.baseURL,
                       flows: flows, clientCertificatePath: body.clientCertificatePath, clientKeyPath: body.clientKeyPath,
                       serverCAPath: body.serverCAPath, inboundCommonName: body.inboundCommonName,
                       inboundOrganizationalUnit: body.inboundOrganizationalUnit,
-                      timeoutMilliseconds: body.timeoutMilliseconds, enabled: body.enabled ?? true)
+                      timeoutMilliseconds: body.timeoutMilliseconds, enabled: body.enabled ?? (state != .suspendu),
+                      onboardingState: state)
     }
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) throws -> Response {

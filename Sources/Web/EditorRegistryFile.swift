@@ -19,6 +19,10 @@ enum EditorRegistryFile {
                 var editor = try AdminEditorRoutes.editor(from: body, id: nil)
                 if let existing = try? await store.get(editor.id) {
                     editor.createdAt = existing.createdAt
+                    // A suspension or an onboarding step decided in the console survives restarts unless the file
+                    // says otherwise.
+                    if body.onboardingState == nil { editor.onboardingState = existing.onboardingState }
+                    if body.enabled == nil { editor.enabled = existing.enabled }
                     try await store.update(editor, actor: "config")
                 } else {
                     try await store.add(editor, actor: "config")

@@ -57,6 +57,7 @@ public struct Pages: Sendable {
                               "navAudit": context.session?.account.has(.readAudit) ?? false,
                               "navActivity": context.session?.account.has(.readActivity) ?? false,
                               "navAccounts": context.session?.account.has(.manageAccounts) ?? false,
+                              "navEditors": context.session?.account.has(.operatePlatform) ?? false,
                           ])
         return Response(
             status: status,

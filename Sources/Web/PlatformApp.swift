@@ -83,6 +83,8 @@ public struct PlatformApp: Sendable {
     public let identity: IdentityServices
     /// Regulator accounts at vendors (INT_R02).
     public let regulatorSync: RegulatorSync
+    /// The console's conformance checks against vendors.
+    public let conformanceRuns: ConformanceRuns
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
@@ -109,6 +111,7 @@ public struct PlatformApp: Sendable {
         self.apiTokens = APITokenStore(database: database)
         self.regulatorSync = RegulatorSync(database: database, client: RegulatorAccountClient(transport: transport),
                                            logger: logger)
+        self.conformanceRuns = ConformanceRuns(database: database, configuration: configuration, logger: logger)
         let directory = self.directory
         let agenda = StoredAgenda(database: database)
         self.agenda = agenda
@@ -158,9 +161,11 @@ public struct PlatformApp: Sendable {
             ], context: context)
         }
         let registryService = editorRegistryService
-        AdminEditorRoutes(store: EditorStore(database: database), aggregator: aggregator,
+        AdminEditorRoutes(store: EditorStore(database: database), aggregator: aggregator, runs: conformanceRuns,
                           tokenSHA256: configuration.adminTokenSHA256,
                           onChange: { try? await registryService.refresh() }).register(on: router)
+        EditorConsoleRoutes(store: EditorStore(database: database), aggregator: aggregator, runs: conformanceRuns, pages: pages,
+                            onChange: { try? await registryService.refresh() }).register(on: router)
         SearchRoutes(engine: searchEngine, tokens: apiTokens, specialties: reference.specialties,
                      geocoder: reference.geocoder, logger: logger).register(on: router)
         RegulatorRoutes(engine: searchEngine, store: OrientationStore(database: database),

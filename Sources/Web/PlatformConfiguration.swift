@@ -94,6 +94,12 @@ public struct PlatformConfiguration: Sendable {
     public var pscClientSecret: String?
     public var pscCAPath: String?
     public var adminTokenSHA256: String?
+    /// Test certificates (certificate, key) the console's conformance check presents to vendors, which must refuse
+    /// them: wrong CN, wrong OU, revoked.
+    public var conformanceWrongCN: (String, String)?
+    public var conformanceWrongOU: (String, String)?
+    public var conformanceRevoked: (String, String)?
+    public var conformancePSCPrefix: String
     public var editorsRegistryFile: String?
     public var databaseURL: String
     public var databaseMaxConnections: Int
@@ -184,6 +190,14 @@ public struct PlatformConfiguration: Sendable {
         passwordMemoryKiB = Int(values["password.memory_kib"]!)!
         loginMaxFailures = Int(values["login.max_failures"]!)!
         regulatorSyncPollSeconds = Int(values["editors.accounts_poll_seconds"]!)!
+        func pair(_ name: String) -> (String, String)? {
+            guard let certificate = values["conformance.\(name)_certificate"], let key = values["conformance.\(name)_key"] else { return nil }
+            return (certificate, key)
+        }
+        conformanceWrongCN = pair("wrong_cn")
+        conformanceWrongOU = pair("wrong_ou")
+        conformanceRevoked = pair("revoked")
+        conformancePSCPrefix = values["conformance.psc_authorization_prefix"]!
         loginLockoutSeconds = Int(values["login.lockout_seconds"]!)!
         pscDiscoveryURL = values["psc.discovery_url"]
         if let smtpHost = values["mail.smtp_host"] {
@@ -211,6 +225,12 @@ public struct PlatformConfiguration: Sendable {
         logFormat = values["log.format"]!
         shutdownGraceSeconds = Int(values["shutdown.grace_seconds"]!)!
         self.sources = sources
+        for name in ["wrong_cn", "wrong_ou", "revoked"]
+            where (values["conformance.\(name)_certificate"] == nil) != (values["conformance.\(name)_key"] == nil) {
+            throw ConfigurationError.missingValue(
+                key: values["conformance.\(name)_certificate"] == nil ? "conformance.\(name)_certificate" : "conformance.\(name)_key",
+                reason: "le certificat de test et sa clé vont ensemble")
+        }
         if (fhirCertificatePath == nil) != (fhirKeyPath == nil) {
             throw ConfigurationError.missingValue(
                 key: fhirCertificatePath == nil ? "fhir.tls.certificate" : "fhir.tls.key",

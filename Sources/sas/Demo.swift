@@ -70,6 +70,14 @@ struct Demo: AsyncParsableCommand {
                 (key: "psc.ca", value: pki.caChainPath, flag: "demo"),
                 // The FHIR listener requires client certificates: vendors report appointments (INT_R03) with theirs.
                 (key: "fhir.tls.client_ca", value: pki.caChainPath, flag: "demo"),
+                // The console's conformance check: test certificates from the demo PKI, and the PSC stand-in.
+                (key: "conformance.wrong_cn_certificate", value: pki.certificatePath("conformance-wrong-cn"), flag: "demo"),
+                (key: "conformance.wrong_cn_key", value: pki.keyPath("conformance-wrong-cn"), flag: "demo"),
+                (key: "conformance.wrong_ou_certificate", value: pki.certificatePath("conformance-wrong-ou"), flag: "demo"),
+                (key: "conformance.wrong_ou_key", value: pki.keyPath("conformance-wrong-ou"), flag: "demo"),
+                (key: "conformance.revoked_certificate", value: pki.certificatePath("conformance-revoked"), flag: "demo"),
+                (key: "conformance.revoked_key", value: pki.keyPath("conformance-revoked"), flag: "demo"),
+                (key: "conformance.psc_authorization_prefix", value: pscOrigin + "/auth", flag: "demo"),
             ])
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("sas: \(error.description)\n".utf8))
@@ -102,6 +110,17 @@ struct Demo: AsyncParsableCommand {
             }
             let secret = (try? await app.apiTokens.create(name: "démo", scopes: [APIScope.search], actor: "demo"))?.1 ?? "?"
             let agendaSlots = (try? await DemoAgenda.refresh(database: app.database)) ?? 0
+            // The sandbox vendors' test practitioners as the console's conformance inputs (as a vendor gives them).
+            for sandbox in sandboxes {
+                let id = sandbox.editor.configuration.id
+                guard let fixture = sandbox.editor.configuration.roster.conformance,
+                      (try? await app.conformanceRuns.inputs(id)) == nil else { continue }
+                let cpts = DemoSandboxes.vendors.first { $0.0 == id }?.3.contains(.r04) ?? false
+                try? await app.conformanceRuns.setInputs(
+                    .init(rpps: fixture.rpps, rpps2: fixture.rpps2, rpps3: fixture.rpps3, rpps4: fixture.rpps4, cpts: cpts,
+                          slotTypes: fixture.slotTypes, cptsSlotTypes: fixture.cptsSlotTypes, consultationTypes: fixture.consultationTypes),
+                    for: id, actor: "demo")
+            }
             let accounts = (try? await DemoIdentity.refreshAccounts(database: app.database,
                                                                     memoryKiB: configuration.passwordMemoryKiB)) ?? []
             let accountLines = accounts.map { "    \($0.email)  \($0.password)  (\($0.roles))" }.joined(separator: "\n")

@@ -27,6 +27,18 @@ enum DemoSandboxes {
     ]
 
     /// Seeds the directory once, issues the vendors' certificates, builds their rosters and registers them.
+    /// The test certificates the console's conformance check presents to vendors, which must refuse them: a CN and
+    /// an OU not on their allow-lists, and a revoked one (same CA as the platform's).
+    static let conformanceIdentities = ["conformance-wrong-cn", "conformance-wrong-ou", "conformance-revoked"]
+
+    static func issueConformanceCertificates(pki: DevPKIFiles, ca: DevCertificateAuthority) throws {
+        guard !pki.exists(identities: conformanceIdentities) else { return }
+        try pki.issue("conformance-wrong-cn", with: ca, profile: .client, commonName: "intrus.localhost", organizationalUnit: "PLATEFORME SAS")
+        try pki.issue("conformance-wrong-ou", with: ca, profile: .client, commonName: "sas.localhost", organizationalUnit: "AUTRE SERVICE")
+        try pki.issue("conformance-revoked", with: ca, profile: .client, commonName: "sas.localhost", organizationalUnit: "PLATEFORME SAS")
+        _ = try pki.revoke("conformance-revoked")
+    }
+
     /// `personality` replaces every vendor's own (the search benchmark runs them all `instant`).
     static func prepare(configuration: PlatformConfiguration, practitioners: Int, firstPort: Int,
                         personality override: String? = nil, memoSeconds: Int? = nil,
@@ -47,6 +59,7 @@ enum DemoSandboxes {
         let pki = DevPKIFiles(directory: URL(fileURLWithPath: configuration.devPKIDirectory))
         let ca = pki.exists(identities: []) ? try pki.loadCA() : try pki.initialise()
         let store = EditorStore(database: database)
+        try issueConformanceCertificates(pki: pki, ca: ca)
         var running: [Running] = []
         for (offset, vendor) in vendors.enumerated() {
             let (id, name, ownPersonality, flows) = vendor
@@ -78,7 +91,11 @@ enum DemoSandboxes {
             let registration = Editor(
                 id: id, name: name, environment: .recette, baseURL: "https://127.0.0.1:\(firstPort + offset)/fhir",
                 flows: flows, inboundCommonName: "\(id).sandbox.localhost", inboundOrganizationalUnit: "EDITEUR \(id.uppercased())")
-            if (try? await store.get(id)) != nil {
+            if let existing = try? await store.get(id) {
+                // A suspension or an onboarding step decided in the console survives a restart of the demo.
+                var registration = registration
+                registration.onboardingState = existing.onboardingState
+                registration.enabled = existing.enabled
                 try await store.update(registration, actor: "demo")
             } else {
                 try await store.add(registration, actor: "demo")

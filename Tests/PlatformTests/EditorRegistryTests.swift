@@ -30,7 +30,7 @@ struct EditorRegistryTests {
             #expect(try await store.all().isEmpty)
             #expect(try await EditorLinks(database: db).editors(for: ["810000000001"]).isEmpty)
             let actions = try await AuditLog(db).recent().map(\.action)
-            #expect(actions == ["editor.remove", "editor.disable", "editor.update", "editor.add"])
+            #expect(actions == ["editor.remove", "editor.suspend", "editor.update", "editor.add"])
         }
     }
 

@@ -28,9 +28,11 @@ struct IdentityEnvironment {
         ("regul2@test.sas", [.regulator], nil),
         ("medecin@test.sas", [.healthProfessional], PSCProfessional.fixtures[4].idnps),
         ("admin@test.sas", [.administrator], nil),
+        ("national@test.sas", [.nationalAdministrator], nil),
     ]
 
-    static func with(psc withPSC: Bool = false, _ body: (IdentityEnvironment) async throws -> Void) async throws {
+    static func with(psc withPSC: Bool = false, settings extra: [String: String] = [:],
+                     _ body: (IdentityEnvironment) async throws -> Void) async throws {
         let clock = TestClock()
         let mailer = CapturingMailer()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sas-id-\(UUID().uuidString)")
@@ -42,6 +44,7 @@ struct IdentityEnvironment {
         var pscGroup: ServiceGroup?
         var pscRunner: Task<Void, any Error>?
         var settings = ["password.memory_kib": "1024", "http.secure_cookies": "false", "editors.accounts_poll_seconds": "1"]
+        settings.merge(extra) { $1 }
         let httpPort = try freeLoopbackPort()
         settings["http.port"] = String(httpPort)
         if withPSC {
