@@ -14,7 +14,9 @@ nothing but the Python standard library is needed. Steps, each with a screenshot
      cancelled with its "Annuler" button;
   6. in a separate browser context, the demo's national administrator logs in with his password (environment
      variable SAS_DEMO_ADMIN_PASSWORD) and finds the orientations and the vendor's appointment in the activity
-     figures (SVG charts), and the regulator's account synchronised at the INT_R02 vendors.
+     figures (SVG charts), and the regulator's account synchronised at the INT_R02 vendors;
+  7. in the vendor console he registers a vendor, suspends and reactivates it, and runs the conformance check
+     against a demo vendor from its page: the report says "conforme".
 Prints a JSON summary on the last line; exits non-zero on the first failed check.
 
 Usage: SAS_DEMO_ADMIN_PASSWORD=… browser-test.py BASE_URL OUT_DIR FAILING_VENDOR_NAME
@@ -269,6 +271,48 @@ def main():
         summary["int_r02"] = synced
         check(any("regulateur@demo.sas.localhost" in r for r in synced), f"the regulator's account is not synchronised at the vendors: {synced}")
         admin.screenshot("09-comptes-editeurs")
+
+        # 7. The vendor console: register a vendor, suspend it, reactivate it; run the conformance check on a demo
+        #    vendor from its page and read the verdict.
+        admin.goto(BASE + "/admin/editeurs")
+        admin.evaluate("""(() => {
+            const f = document.getElementById('form-editeur');
+            f.querySelector('#id').value = 'editeur-essai';
+            f.querySelector('#nom').value = 'Éditeur à l\\'essai';
+            f.querySelector('#environnement').value = 'recette';
+            f.querySelector('#url').value = 'https://127.0.0.1:9/fhir';
+            f.querySelector('input[name=flux_r01]').checked = true;
+            f.querySelector('#etat').value = 'cadrage';
+            f.submit();
+        })()""")
+        admin.wait("location.pathname === '/admin/editeurs/editeur-essai' && document.readyState === 'complete'", what="vendor registered")
+        check(admin.evaluate("document.querySelector('[data-etat]').dataset.etat") == "cadrage", "the new vendor is not at the cadrage step")
+        admin.screenshot("10-editeur-enregistre")
+        admin.evaluate("""(() => {
+            const f = document.getElementById('form-suspendre');
+            f.querySelector('input[name=note]').value = 'Essai de suspension';
+            f.submit();
+        })()""")
+        admin.wait("document.readyState === 'complete' && document.getElementById('form-reactiver') !== null", what="vendor suspended")
+        check(admin.evaluate("document.querySelector('[data-etat]').dataset.etat") == "suspendu", "the vendor is not suspended")
+        check("Essai de suspension" in admin.evaluate("document.getElementById('historique').textContent"), "the suspension note is not in the history")
+        admin.screenshot("11-editeur-suspendu")
+        admin.evaluate("document.getElementById('form-reactiver').submit()")
+        admin.wait("document.readyState === 'complete' && document.getElementById('form-suspendre') !== null", what="vendor reactivated")
+        check(admin.evaluate("document.querySelector('[data-etat]').dataset.etat") == "cadrage", "reactivation did not restore the cadrage step")
+        admin.goto(BASE + "/admin/editeurs")
+        listed = admin.evaluate("Array.from(document.querySelectorAll('#editeurs tr[data-editeur]')).map(r => r.dataset.editeur + ':' + r.dataset.etat)")
+        summary["vendors"] = listed
+        check("editeur-essai:cadrage" in listed, f"the vendor list does not show the new vendor: {listed}")
+        admin.goto(BASE + "/admin/editeurs/agendaplus")
+        admin.evaluate("document.getElementById('form-controle').submit()")
+        admin.wait("location.pathname.includes('/conformite/') && document.getElementById('verdict') !== null", timeout=120,
+                   what="conformance report")
+        verdict = admin.evaluate("document.getElementById('verdict').dataset.verdict + ' — ' + document.getElementById('verdict').textContent.trim()")
+        summary["conformance"] = verdict
+        failed = admin.evaluate("Array.from(document.querySelectorAll('table.conformite tr.ko td:first-child')).map(c => c.textContent)")
+        check(verdict.startswith("conforme"), f"the demo vendor is not conforming: {verdict} {failed}")
+        admin.screenshot("12-controle-conformite")
     finally:
         browser.close()
     print(json.dumps(summary, ensure_ascii=False))
