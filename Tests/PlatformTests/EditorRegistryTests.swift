@@ -2,6 +2,7 @@ import Aggregator
 import Foundation
 import Storage
 import Testing
+import Web
 
 @Suite("Editor registry")
 struct EditorRegistryTests {
@@ -31,6 +32,49 @@ struct EditorRegistryTests {
             #expect(try await EditorLinks(database: db).editors(for: ["810000000001"]).isEmpty)
             let actions = try await AuditLog(db).recent().map(\.action)
             #expect(actions == ["editor.remove", "editor.suspend", "editor.update", "editor.add"])
+        }
+    }
+
+    @Test("onboarding steps and suspension with their history; conformance inputs and runs stored", arguments: TestDatabases.engines)
+    func onboarding(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let store = EditorStore(database: db)
+            var editor = Self.sample()
+            editor.onboardingState = .contact
+            try await store.add(editor, actor: "admin@test")
+            try await store.changeState("agenda-a", to: .cadrage, note: "Réunion de cadrage", actor: "admin@test")
+            try await store.setEnabled("agenda-a", false, actor: "admin@test", note: "Incident")
+            var current = try await store.get("agenda-a")
+            #expect(current.onboardingState == .suspendu && !current.enabled)
+            // A suspended vendor stays suspended when its registration is edited.
+            current.name = "Agenda A (renommé)"
+            current.enabled = true
+            await #expect(throws: EditorStore.InvalidEditor.self) { try await store.update(current, actor: "admin@test") }
+            try await store.setEnabled("agenda-a", true, actor: "admin@test")
+            current = try await store.get("agenda-a")
+            #expect(current.onboardingState == .cadrage && current.enabled)
+            // Enabling a vendor already in service records nothing.
+            try await store.setEnabled("agenda-a", true, actor: "admin@test")
+            let history = try await store.history("agenda-a")
+            #expect(history.map(\.state) == [.cadrage, .suspendu, .cadrage, .contact])
+            #expect(history[1].note == "Incident")
+            await #expect(throws: EditorStore.RegistryError.self) { try await store.changeState("inconnu", to: .recette, note: nil, actor: "x") }
+
+            let configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [])
+            let runs = ConformanceRuns(database: db, configuration: configuration, logger: TestDatabases.logger)
+            let inputs = ConformanceRuns.Inputs(rpps: "810101215225", rpps2: "810101215225", rpps3: "810101215225", rpps4: "810101215225")
+            try await runs.setInputs(inputs, for: "agenda-a", actor: "admin@test")
+            var changed = inputs
+            changed.cpts = true
+            try await runs.setInputs(changed, for: "agenda-a", actor: "admin@test")
+            #expect(try await runs.inputs("agenda-a") == changed)
+            await #expect(throws: ConformanceRuns.InvalidInputs.self) {
+                try await runs.setInputs(.init(rpps: "12", rpps2: "", rpps3: "", rpps4: ""), for: "agenda-a", actor: "admin@test")
+            }
+            // Removing the vendor removes its history, inputs and runs.
+            try await store.remove("agenda-a", actor: "admin@test")
+            #expect(try await store.history("agenda-a").isEmpty)
+            #expect(try await runs.inputs("agenda-a") == nil)
         }
     }
 
