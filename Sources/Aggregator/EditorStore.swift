@@ -128,7 +128,7 @@ public struct EditorStore: Sendable {
     /// The vendor's onboarding steps, latest first.
     public func history(_ id: String) async throws -> [OnboardingEvent] {
         try await database.query("""
-            SELECT state, note, actor, occurred_at FROM editor_onboarding_events WHERE editor_id = ? ORDER BY occurred_at DESC, id DESC
+            SELECT state, note, actor, occurred_at FROM editor_onboarding_events WHERE editor_id = ? ORDER BY sequence DESC
             """, [.text(id)]).map { row in
             OnboardingEvent(state: Editor.OnboardingState(rawValue: try row.string("state")) ?? .contact,
                             note: row.optionalString("note"), actor: try row.string("actor"), at: try row.date("occurred_at"))
@@ -136,9 +136,11 @@ public struct EditorStore: Sendable {
     }
 
     static func recordEvent(_ tx: any SQLExecutor, _ id: String, _ state: Editor.OnboardingState, note: String?, actor: String) async throws {
+        // Numbered per vendor in the change's transaction: steps in the same millisecond keep their order.
         try await tx.query("""
-            INSERT INTO editor_onboarding_events (id, editor_id, state, note, actor, occurred_at) VALUES (?, ?, ?, ?, ?, ?)
-            """, [.text(RandomID.uuid()), .text(id), .text(state.rawValue), .optional(note), .text(actor), .date(Date())])
+            INSERT INTO editor_onboarding_events (id, editor_id, sequence, state, note, actor, occurred_at)
+            SELECT ?, ?, COALESCE(MAX(sequence), 0) + 1, ?, ?, ?, ? FROM editor_onboarding_events WHERE editor_id = ?
+            """, [.text(RandomID.uuid()), .text(id), .text(state.rawValue), .optional(note), .text(actor), .date(Date()), .text(id)])
     }
 
     /// Removes an editor and the practitioner links learned for it.

@@ -25,6 +25,25 @@ public struct Account: Sendable, Equatable, Codable {
     public var createdAt: Date
     public var version: Int
 
+    public init(id: String, email: String, displayName: String, idnps: String?, mustChangePassword: Bool, status: Status,
+                statusReason: String?, roles: Set<Role>, territories: [String], failedAttempts: Int, lockedUntil: Date?,
+                lastLoginAt: Date?, createdAt: Date, version: Int) {
+        self.id = id
+        self.email = email
+        self.displayName = displayName
+        self.idnps = idnps
+        self.mustChangePassword = mustChangePassword
+        self.status = status
+        self.statusReason = statusReason
+        self.roles = roles
+        self.territories = territories
+        self.failedAttempts = failedAttempts
+        self.lockedUntil = lockedUntil
+        self.lastLoginAt = lastLoginAt
+        self.createdAt = createdAt
+        self.version = version
+    }
+
     /// True when the account holds at least one role granting `permission`.
     public func has(_ permission: Permission) -> Bool { !roles.isDisjoint(with: permission.roles) }
     /// True when the account holds one of `allowed`.
@@ -126,6 +145,27 @@ public struct AccountStore: Sendable {
                 detail: "ajoutés=\(added.joined(separator: ",")) retirés=\(removed.joined(separator: ","))", occurredAt: now))
         }
     }
+
+    /// Replaces the territories of an account (audited).
+    public func setTerritories(_ id: String, territories: [String], actor: String, now: Date = Date()) async throws {
+        let territories = try Self.validTerritories(territories)
+        try await database.transaction { tx in
+            guard let current = try await Self.load(tx, where: "a.id = ?", [.text(id)]) else {
+                throw AccountError(.notFound, "Compte inconnu.")
+            }
+            try await tx.query("DELETE FROM account_territories WHERE account_id = ?", [.text(id)])
+            for territory in territories {
+                try await tx.query("INSERT INTO account_territories (account_id, territory) VALUES (?, ?)", [.text(id), .text(territory)])
+            }
+            try await tx.query("UPDATE accounts SET updated_at = ?, version = version + 1 WHERE id = ?", [.date(now), .text(id)])
+            try await AuditLog(tx).record(AuditEntry(
+                actor: actor, action: "account.territories", target: id,
+                detail: "\(current.territories.joined(separator: ",")) → \(territories.joined(separator: ","))", occurredAt: now))
+        }
+    }
+
+    /// Checks department codes (01–95 but 20, 2A, 2B, 971–976); returns them upper-cased, sorted, without repeats.
+    public static func territories(_ codes: [String]) throws -> [String] { try validTerritories(codes) }
 
     /// Disables an account and ends its sessions (audited).
     public func disable(_ id: String, reason: String, actor: String, now: Date = Date()) async throws {

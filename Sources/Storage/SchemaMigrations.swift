@@ -316,13 +316,14 @@ public enum SchemaMigrations {
             CREATE TABLE editor_onboarding_events (
                 id TEXT PRIMARY KEY,
                 editor_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
                 state TEXT NOT NULL,
                 note TEXT,
                 actor TEXT NOT NULL,
-                occurred_at BIGINT NOT NULL
+                occurred_at BIGINT NOT NULL,
+                UNIQUE (editor_id, sequence)
             )
             """,
-            "CREATE INDEX editor_onboarding_events_editor ON editor_onboarding_events (editor_id, occurred_at)",
             """
             CREATE TABLE conformance_inputs (
                 editor_id TEXT PRIMARY KEY,
@@ -344,6 +345,26 @@ public enum SchemaMigrations {
             )
             """,
             "CREATE INDEX conformance_runs_editor ON conformance_runs (editor_id, started_at)",
+        ]),
+        Migration(10, "registries: LRM origins (INT_L01) and SAS territories with their SAMU client ids (INT_L02)", [
+            """
+            CREATE TABLE lrm_origins (
+                code TEXT PRIMARY KEY,
+                label TEXT NOT NULL,
+                territory TEXT,
+                enabled INTEGER NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE sas_territories (
+                code TEXT PRIMARY KEY,
+                samu_client_id TEXT,
+                active INTEGER NOT NULL,
+                updated_at BIGINT NOT NULL
+            )
+            """,
         ]),
     ]
 }

@@ -1,5 +1,6 @@
 import Aggregator
 import Crypto
+import Identity
 import Foundation
 import Hummingbird
 import Storage
@@ -235,11 +236,13 @@ struct AdminEditorRoutes {
 struct BearerTokenMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let tokenSHA256: String?
+    /// What a session needs instead of the token.
+    var permission: Permission = .operatePlatform
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         // A national administrator's session opens the API too (CSRF header on changes).
         if context.session != nil, request.headers[.authorization] == nil {
-            return try await RequirePermission(permission: .operatePlatform).handle(request, context: context, next: next)
+            return try await RequirePermission(permission: permission).handle(request, context: context, next: next)
         }
         guard let expected = tokenSHA256 else {
             throw AppError(.forbidden, code: "admin_api_disabled",

@@ -58,6 +58,7 @@ public struct Pages: Sendable {
                               "navActivity": context.session?.account.has(.readActivity) ?? false,
                               "navAccounts": context.session?.account.has(.manageAccounts) ?? false,
                               "navEditors": context.session?.account.has(.operatePlatform) ?? false,
+                              "navUsers": context.session?.account.has(.manageAccounts) ?? false,
                           ])
         return Response(
             status: status,

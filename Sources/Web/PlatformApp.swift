@@ -166,6 +166,10 @@ public struct PlatformApp: Sendable {
                           onChange: { try? await registryService.refresh() }).register(on: router)
         EditorConsoleRoutes(store: EditorStore(database: database), aggregator: aggregator, runs: conformanceRuns, pages: pages,
                             onChange: { try? await registryService.refresh() }).register(on: router)
+        RegistryRoutes(origins: LRMOriginStore(database: database),
+                       territories: TerritoryStore(database: database, departments: reference.departments),
+                       users: UserAdministration(identity: identity, database: database), pages: pages,
+                       tokenSHA256: configuration.adminTokenSHA256, publicURL: configuration.publicURL).register(on: router)
         SearchRoutes(engine: searchEngine, tokens: apiTokens, specialties: reference.specialties,
                      geocoder: reference.geocoder, logger: logger).register(on: router)
         RegulatorRoutes(engine: searchEngine, store: OrientationStore(database: database),
