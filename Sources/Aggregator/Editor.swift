@@ -54,6 +54,10 @@ public struct Editor: Sendable, Equatable, Codable {
     public var clientKeyPath: String?
     /// CA certificates the vendor's server certificate must chain to (nil: the platform's default trust anchors).
     public var serverCAPath: String?
+    /// The name the vendor's server certificate must carry (SAN DNS name, or CN without SAN) when it differs from the
+    /// base URL's host — e.g. an endpoint reached by IP address, or behind a name the certificate does not list.
+    /// The connection still goes to the base URL's host; nil checks the base URL's host.
+    public var serverName: String?
     /// CN and OU of the client certificate the vendor presents when it calls the platform (INT_R03).
     public var inboundCommonName: String?
     public var inboundOrganizationalUnit: String?
@@ -68,9 +72,11 @@ public struct Editor: Sendable, Equatable, Codable {
         id: String, name: String, environment: Environment = .production, baseURL: String, flows: Set<Flow>,
         clientCertificatePath: String? = nil, clientKeyPath: String? = nil, serverCAPath: String? = nil,
         inboundCommonName: String? = nil, inboundOrganizationalUnit: String? = nil, timeoutMilliseconds: Int? = nil,
-        enabled: Bool = true, onboardingState: OnboardingState = .enService, createdAt: Date = Date(), updatedAt: Date = Date()
+        enabled: Bool = true, onboardingState: OnboardingState = .enService, serverName: String? = nil,
+        createdAt: Date = Date(), updatedAt: Date = Date()
     ) {
         self.onboardingState = onboardingState
+        self.serverName = serverName
         self.id = id
         self.name = name
         self.environment = environment
@@ -107,6 +113,10 @@ public struct Editor: Sendable, Equatable, Codable {
         }
         if flows.contains(.r03) && inboundCommonName == nil {
             problems.append("le flux r03 (rendez-vous envoyés par l'éditeur) exige le CN et l'OU de son certificat client")
+        }
+        if let serverName, serverName.isEmpty || serverName.count > 253
+            || !serverName.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) {
+            problems.append("nom de serveur attendu « \(serverName) » invalide : un nom d'hôte (lettres, chiffres, points, tirets)")
         }
         if onboardingState == .suspendu && enabled {
             problems.append("un éditeur suspendu n'est pas appelé : il ne peut pas être actif")

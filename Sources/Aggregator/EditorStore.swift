@@ -53,8 +53,8 @@ public struct EditorStore: Sendable {
             }
             try await tx.query("""
                 INSERT INTO editors (id, name, environment, base_url, flows, client_certificate_path, client_key_path,
-                    server_ca_path, inbound_cn, inbound_ou, timeout_ms, enabled, onboarding_state, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    server_ca_path, inbound_cn, inbound_ou, timeout_ms, enabled, onboarding_state, server_name, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, Self.binds(editor))
             try await Self.recordEvent(tx, editor.id, editor.onboardingState, note: "Enregistrement", actor: actor)
             try await AuditLog(tx).record(AuditEntry(actor: actor, action: "editor.add", target: editor.id,
@@ -73,7 +73,7 @@ public struct EditorStore: Sendable {
             try await tx.query("""
                 UPDATE editors SET name = ?, environment = ?, base_url = ?, flows = ?, client_certificate_path = ?,
                     client_key_path = ?, server_ca_path = ?, inbound_cn = ?, inbound_ou = ?, timeout_ms = ?, enabled = ?,
-                    onboarding_state = ?, updated_at = ?
+                    onboarding_state = ?, server_name = ?, updated_at = ?
                 WHERE id = ?
                 """, Array(Self.binds(editor).dropFirst().dropLast(2)) + [.date(Date()), .text(editor.id)])
             if try before.string("onboarding_state") != editor.onboardingState.rawValue {
@@ -163,7 +163,7 @@ public struct EditorStore: Sendable {
          .optional(e.clientCertificatePath), .optional(e.clientKeyPath), .optional(e.serverCAPath),
          .optional(e.inboundCommonName), .optional(e.inboundOrganizationalUnit),
          e.timeoutMilliseconds.map { .int($0) } ?? .null, .bool(e.enabled), .text(e.onboardingState.rawValue),
-         .date(e.createdAt), .date(e.updatedAt)]
+         .optional(e.serverName), .date(e.createdAt), .date(e.updatedAt)]
     }
 
     static func decode(_ row: SQLRow) throws -> Editor {
@@ -177,6 +177,7 @@ public struct EditorStore: Sendable {
             inboundCommonName: row.optionalString("inbound_cn"), inboundOrganizationalUnit: row.optionalString("inbound_ou"),
             timeoutMilliseconds: row["timeout_ms"].intValue, enabled: row.bool("enabled"),
             onboardingState: Editor.OnboardingState(rawValue: row.optionalString("onboarding_state") ?? "") ?? .enService,
+            serverName: row.optionalString("server_name"),
             createdAt: try row.date("created_at"), updatedAt: try row.date("updated_at"))
     }
 }

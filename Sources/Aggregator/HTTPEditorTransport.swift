@@ -44,9 +44,18 @@ public final class HTTPEditorTransport: EditorTransport {
         for client in all { try? await client.shutdown() }
     }
 
+    /// The URL as requested: with an expected server name, its host is that name (checked against the certificate)
+    /// while the client's DNS override still connects to the base URL's host.
+    static func target(_ url: URL, editor: Editor) -> String {
+        guard let name = editor.serverName, let host = url.host, host != name,
+              var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url.absoluteString }
+        components.host = name
+        return components.url?.absoluteString ?? url.absoluteString
+    }
+
     public func get(_ url: URL, editor: Editor, timeout: Duration, maxBytes: Int) async throws -> TransportResponse {
         let client = try self.client(for: editor)
-        var request = HTTPClientRequest(url: url.absoluteString)
+        var request = HTTPClientRequest(url: Self.target(url, editor: editor))
         request.method = .GET
         request.headers.add(name: "Accept", value: "application/fhir+json")
         request.headers.add(name: "User-Agent", value: "plateforme-sas")
@@ -81,7 +90,7 @@ public final class HTTPEditorTransport: EditorTransport {
     public func send(_ method: String, _ url: URL, body: Data, editor: Editor, timeout: Duration,
                      maxBytes: Int = 1 << 20) async throws -> TransportResponse {
         let client = try self.client(for: editor)
-        var request = HTTPClientRequest(url: url.absoluteString)
+        var request = HTTPClientRequest(url: Self.target(url, editor: editor))
         request.method = HTTPMethod(rawValue: method)
         request.headers.add(name: "Accept", value: "application/fhir+json")
         request.headers.add(name: "Content-Type", value: "application/fhir+json; charset=utf-8")
@@ -118,9 +127,12 @@ public final class HTTPEditorTransport: EditorTransport {
         let certificate = editor.clientCertificatePath ?? identity.certificatePath
         let key = editor.clientKeyPath ?? identity.keyPath
         let ca = editor.serverCAPath ?? identity.caPath
-        let cacheKey = "\(certificate)|\(key)|\(ca)"
+        let baseHost = URL(string: editor.normalisedBaseURL)?.host
+        let override = editor.serverName.flatMap { name in baseHost.flatMap { $0 == name ? nil : [name: $0] } } ?? [:]
+        let cacheKey = "\(certificate)|\(key)|\(ca)|\(override.map { "\($0.key)=\($0.value)" }.joined())"
         if let existing = clients.withLockedValue({ $0[editor.id] }), existing.key == cacheKey { return existing.client }
         var configuration = HTTPClient.Configuration()
+        configuration.dnsOverride = override
         configuration.tlsConfiguration = try TLSConfigurations.client(caPath: ca, certificatePath: certificate, keyPath: key)
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: maxConnectionsPerEditor)
         configuration.timeout = .init(connect: .seconds(2))

@@ -346,7 +346,8 @@ public enum SchemaMigrations {
             """,
             "CREATE INDEX conformance_runs_editor ON conformance_runs (editor_id, started_at)",
         ]),
-        Migration(10, "registries: LRM origins (INT_L01) and SAS territories with their SAMU client ids (INT_L02)", [
+        Migration(10, "registries: LRM origins (INT_L01) and SAS territories with their SAMU client ids (INT_L02); vendors' expected server name", [
+            "ALTER TABLE editors ADD COLUMN server_name TEXT",
             """
             CREATE TABLE lrm_origins (
                 code TEXT PRIMARY KEY,

@@ -31,6 +31,8 @@ struct AdminEditorRoutes {
         var enabled: Bool?
         /// contact, cadrage, recette, en_service or suspendu (default en_service; kept as it is on PUT when absent).
         var onboardingState: String?
+        /// Name expected on the vendor's server certificate when it differs from the base URL's host.
+        var serverName: String?
     }
 
     func register(on router: Router<AppRequestContext>) {
@@ -220,7 +222,7 @@ struct AdminEditorRoutes {
                       serverCAPath: body.serverCAPath, inboundCommonName: body.inboundCommonName,
                       inboundOrganizationalUnit: body.inboundOrganizationalUnit,
                       timeoutMilliseconds: body.timeoutMilliseconds, enabled: body.enabled ?? (state != .suspendu),
-                      onboardingState: state)
+                      onboardingState: state, serverName: body.serverName?.isEmpty == true ? nil : body.serverName)
     }
 
     static func json<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) throws -> Response {

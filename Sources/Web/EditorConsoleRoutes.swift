@@ -131,6 +131,7 @@ struct EditorConsoleRoutes {
                       clientCertificatePath: existing?.clientCertificatePath, clientKeyPath: existing?.clientKeyPath,
                       serverCAPath: existing?.serverCAPath, inboundCommonName: field("cn"), inboundOrganizationalUnit: field("ou"),
                       timeoutMilliseconds: timeout, enabled: existing?.enabled ?? true, onboardingState: state,
+                      serverName: field("nom_serveur"),
                       createdAt: existing?.createdAt ?? Date())
     }
 
@@ -163,6 +164,7 @@ struct EditorConsoleRoutes {
             "message": request.uri.queryParameters.get("message") ?? "", "csrf": context.session?.csrfToken ?? "",
             "id": editor.id, "name": editor.name, "url": editor.baseURL, "cn": editor.inboundCommonName ?? "",
             "ou": editor.inboundOrganizationalUnit ?? "", "timeout": editor.timeoutMilliseconds.map(String.init) ?? "",
+            "serverName": editor.serverName ?? "",
             "state": editor.onboardingState.label, "stateCode": editor.onboardingState.rawValue,
             "suspended": editor.onboardingState == .suspendu, "enabled": editor.enabled,
             "environmentLabel": Self.environmentLabels[editor.environment] ?? editor.environment.rawValue,

@@ -42,6 +42,8 @@ struct Editors: AsyncParsableCommand {
         @Option(name: .customLong("inbound-cn"), help: "CN du certificat client de l'éditeur (flux r03).") var inboundCN: String?
         @Option(name: .customLong("inbound-ou"), help: "OU du certificat client de l'éditeur (flux r03).") var inboundOU: String?
         @Option(name: .customLong("timeout-ms"), help: "Délai propre à l'éditeur (100–7000 ms).") var timeoutMs: Int?
+        @Option(name: .customLong("server-name"), help: "Nom attendu sur le certificat serveur de l'éditeur, s'il diffère de l'hôte de l'URL.")
+        var serverName: String?
 
         func run() async throws {
             let flowSet = try Set(flows.split(separator: ",").map { raw -> Editor.Flow in
@@ -55,7 +57,8 @@ struct Editors: AsyncParsableCommand {
             }
             let editor = Editor(id: id, name: name, environment: env, baseURL: baseURL, flows: flowSet,
                                 clientCertificatePath: clientCert, clientKeyPath: clientKey, serverCAPath: serverCA,
-                                inboundCommonName: inboundCN, inboundOrganizationalUnit: inboundOU, timeoutMilliseconds: timeoutMs)
+                                inboundCommonName: inboundCN, inboundOrganizationalUnit: inboundOU, timeoutMilliseconds: timeoutMs,
+                                serverName: serverName)
             try await Editors.withStore(options) { try await $0.add(editor, actor: Editors.cliActor) }
             print("Éditeur « \(id) » enregistré.")
         }

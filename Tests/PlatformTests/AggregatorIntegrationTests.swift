@@ -108,6 +108,37 @@ struct AggregatorIntegrationTests {
         try await fleet.stop()
     }
 
+    @Test("a registered server name is checked on the vendor's certificate, the connection still going to the base URL's host")
+    func expectedServerName() async throws {
+        let roster = SandboxRoster(practitioners: SandboxFleet.practitioners(3, seed: 5))
+        // A server certificate naming only localhost (no IP address), as IGC Santé server certificates name hosts.
+        let fleet = try await SandboxFleet.start([("alpha", "instant", roster)], prepare: { pki, ca in
+            try pki.issue("alpha-dns", with: ca, profile: .serverAndClient, commonName: "alpha.sandbox.localhost",
+                          organizationalUnit: "EDITEUR ALPHA", hostNames: ["localhost"])
+        }, configure: { configuration in
+            let pki = DevPKIFiles(directory: URL(fileURLWithPath: configuration.certificatePath).deletingLastPathComponent())
+            configuration.certificatePath = pki.certificatePath("alpha-dns")
+            configuration.keyPath = pki.keyPath("alpha-dns")
+        })
+        func status(serverName: String?) async -> EditorStatus.Kind? {
+            var editor = fleet.registry()[0]   // https://127.0.0.1:port/fhir
+            editor.serverName = serverName
+            let transport = HTTPEditorTransport(identity: fleet.platformIdentity, logger: Self.logger)
+            let aggregator = SlotAggregator(editors: [editor], transport: transport)
+            let result = await aggregator.collect(AggregationRequest(
+                practitioners: roster.practitioners.keys.sorted(), window: Self.window(), deadline: .seconds(3)))
+            await transport.shutdown()
+            return result.report("alpha")?.status.kind
+        }
+        #expect(await status(serverName: "localhost") == .ok)
+        #expect(await status(serverName: "autre.localhost") == .tlsError)
+        #expect(await status(serverName: nil) == .tlsError, "127.0.0.1 is not a name of the certificate")
+        var invalid = fleet.registry()[0]
+        invalid.serverName = "nom invalide/"
+        #expect(invalid.problems().contains { $0.contains("nom de serveur attendu") })
+        try await fleet.stop()
+    }
+
     @Test("the circuit opens after repeated failures, stops calling the vendor, and recovers through a half-open probe")
     func circuitOpensAndRecovers() async throws {
         let roster = SandboxRoster(practitioners: SandboxFleet.practitioners(4, seed: 5))

@@ -28,7 +28,6 @@ struct IdentityEnvironment {
         ("regul2@test.sas", [.regulator], nil),
         ("medecin@test.sas", [.healthProfessional], PSCProfessional.fixtures[4].idnps),
         ("admin@test.sas", [.administrator], nil),
-        ("national@test.sas", [.nationalAdministrator], nil),
     ]
 
     static func with(psc withPSC: Bool = false, settings extra: [String: String] = [:],
@@ -95,6 +94,20 @@ struct IdentityEnvironment {
         _ = try? await pscRunner?.value
         try? FileManager.default.removeItem(at: directory)
         if let failure { throw failure }
+    }
+
+    /// Creates a national administrator (not among the default accounts, whose counts some tests check) and logs
+    /// him in with a browser of his own.
+    func nationalAdministrator() async throws -> TestBrowser {
+        let email = "national@test.sas", password = "Mot-de-passe-national-2026"
+        if try await platform.app.identity.accounts.find(email: email) == nil {
+            try await platform.app.identity.accounts.create(
+                email: email, displayName: "Administration nationale", roles: [.nationalAdministrator], territories: [],
+                passwordHash: Self.hasher.hash(password), actor: "test", now: clock.date)
+        }
+        let browser = TestBrowser(caPath: nil)
+        _ = try await login(email, password: password, browser: browser)
+        return browser
     }
 
     /// Logs in through the form; returns the POST's answer.

@@ -52,8 +52,7 @@ struct RegistryTests {
             let outsider = try await accounts.create(email: "paris@test.sas", displayName: "Régulateur Paris", roles: [.regulator],
                                                      territories: ["75"], passwordHash: nil, actor: "t")
             // National administrator: registries.
-            let national = TestBrowser(caPath: nil)
-            _ = try await env.login("national@test.sas", browser: national)
+            let national = try await env.nationalAdministrator()
             let origins = try await national.request(env.base + "/admin/origines-lrm")
             #expect(origins.status == 200)
             let csrf = try #require(origins.hidden("_csrf"))
