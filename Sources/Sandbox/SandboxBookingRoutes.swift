@@ -110,17 +110,60 @@ struct SandboxBookingRoutes {
             var reported = ""
             if let practitioner = try? IDNPS(parsing: idnps), let start = form["debut"].flatMap({ try? FHIRInstant(parsing: $0) }),
                let end = form["fin"].flatMap({ try? FHIRInstant(parsing: $0) }) {
-                let status = await editor.reportAppointment(
+                let status = await editor.recordBooking(
                     id: slot, operatorType: user.operatorType, operatorSystem: user.operatorSystem,
-                    operatorValue: user.operatorValue, practitioner: practitioner, start: start.date, end: end.date)
+                    operatorValue: user.operatorValue, operatorLabel: user.label, practitioner: practitioner,
+                    start: start.date, end: end.date)
                 reported = switch status {
                 case .some(200...299): "<p class=\"int-r03\">Rendez-vous transmis à la plateforme SAS (INT_R03).</p>"
-                case .some(let code): "<p class=\"int-r03\">La plateforme SAS a refusé le rendez-vous (HTTP \(code)).</p>"
-                case .none: ""
+                case .some(let code) where (400...499).contains(code) && code != 408 && code != 429:
+                    "<p class=\"int-r03\">La plateforme SAS a refusé le rendez-vous (HTTP \(code)).</p>"
+                case _ where editor.configuration.platformFHIRBase == nil: ""
+                default: "<p class=\"int-r03\">Plateforme SAS injoignable : le rendez-vous lui sera transmis dès que possible.</p>"
                 }
             }
             return Self.page(200, "Rendez-vous confirmé",
                              "<p>Le rendez-vous \(Self.escape(slot)) est réservé par \(Self.escape(user.label)).</p>\(reported)")
+        }
+        // The vendor's back-office: its appointments, their INT_R03 report, and the status changes that follow a
+        // booking (cancelled, fulfilled, no-show), each reported to the platform.
+        router.get("back-office") { request, _ in
+            guard Self.user(request) != nil else {
+                return Response(status: .seeOther, headers: [.location: "/connexion?retour=/back-office"])
+            }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "fr_FR")
+            formatter.timeZone = TimeZone(identifier: "Europe/Paris")
+            formatter.dateFormat = "dd/MM/yyyy HH:mm"
+            var rows = ""
+            for entry in editor.appointments.all {
+                let report = entry.refused ? "refusé par la plateforme (\(entry.lastResult ?? ""))"
+                    : (entry.pending ? "en attente (\(entry.attempts) essai(s)\(entry.lastResult.map { " ; dernier : \($0)" } ?? ""))" : "transmis")
+                var actions = ""
+                for status in [SandboxAppointments.Status.cancelled, .fulfilled, .noshow] where entry.status == .booked {
+                    actions += """
+                        <form method="post" action="/back-office/\(Self.escape(entry.id))/statut" style="display:inline">
+                        <input type="hidden" name="statut" value="\(status.rawValue)"><button>\(status.label)</button></form>
+                        """
+                }
+                rows += "<tr data-rdv=\"\(Self.escape(entry.id))\" data-statut=\"\(entry.status.rawValue)\" data-transmis=\"\(entry.pending || entry.refused ? "non" : "oui")\">"
+                    + "<td>\(formatter.string(from: entry.start))</td><td>\(Self.escape(entry.practitioner.value))</td>"
+                    + "<td>\(Self.escape(entry.operatorLabel))</td><td>\(entry.status.label)</td><td>\(Self.escape(report))</td><td>\(actions)</td></tr>"
+            }
+            return Self.page(200, "Back-office — \(editor.configuration.name)", rows.isEmpty
+                ? "<p>Aucun rendez-vous.</p>"
+                : "<table><thead><tr><th>Début</th><th>Praticien</th><th>Régulateur</th><th>Statut</th><th>Plateforme SAS (INT_R03)</th><th></th></tr></thead><tbody>\(rows)</tbody></table>")
+        }
+        router.post("back-office/{id}/statut") { request, context in
+            guard Self.user(request) != nil else { return Self.page(401, "Connexion requise", "<p>Session expirée.</p>") }
+            let id = try context.parameters.require("id")
+            let form = try await Self.form(request)
+            guard let status = form["statut"].flatMap(SandboxAppointments.Status.init(rawValue:)), status != .booked,
+                  editor.appointments.entry(id) != nil else {
+                return Self.page(400, "Demande invalide", "<p>Rendez-vous ou statut inconnu.</p>")
+            }
+            await editor.changeAppointment(id, to: status)
+            return Response(status: .seeOther, headers: [.location: "/back-office"])
         }
         router.get("connexion") { request, _ in
             let back = request.uri.queryParameters.get("retour") ?? "/"

@@ -52,6 +52,8 @@ public struct SandboxEditorConfiguration: Sendable {
     /// nil: bookings are not reported. `platformCAPath` is the CA of the platform's server certificate.
     public var platformFHIRBase: String?
     public var platformCAPath: String?
+    /// First delay before an unacknowledged INT_R03 report is sent again (doubling up to a minute).
+    public var reportRetrySeconds: TimeInterval = 1
 
     public init(id: String, name: String, certificatePath: String, keyPath: String, clientCAPath: String?, roster: SandboxRoster) {
         self.id = id
@@ -82,6 +84,8 @@ public struct SandboxPSCLogin: Sendable {
 public final class SandboxEditor: Sendable {
     public let configuration: SandboxEditorConfiguration
     public let accounts = RegulatorAccounts()
+    /// Appointments booked by regulators and their INT_R03 reports.
+    public let appointments: SandboxAppointments
     let faultsBox: NIOLockedValueBox<SandboxFaults>
     let bookedSlots = NIOLockedValueBox<Set<String>>([])
     let bound = NIOLockedValueBox<Int?>(nil)
@@ -132,38 +136,30 @@ public final class SandboxEditor: Sendable {
         }
     }
 
-    /// Reports a booking to the platform (INT_R03 `POST /Appointment`, FrAppointmentSAS); returns the HTTP status.
-    func reportAppointment(id: String, operatorType: String, operatorSystem: String, operatorValue: String,
-                           practitioner: IDNPS, start: Date, end: Date) async -> Int? {
-        guard let base = configuration.platformFHIRBase else { return nil }
-        var appointment = Appointment()
-        appointment.meta = Meta(profile: ["http://sas.fr/fhir/StructureDefinition/FrAppointmentSAS"])
-        let typeSystem = "http://interopsante.org/fhir/CodeSystem/fr-v2-0203"
-        appointment.appointmentOperator = Reference(identifier: Identifier(
-            system: operatorSystem, value: operatorValue,
-            type: CodeableConcept(coding: [Coding(system: typeSystem, code: operatorType)])))
-        appointment.identifier = [Identifier(system: "https://\(configuration.id).sandbox.localhost/rendez-vous", value: id)]
-        appointment.status = "booked"
-        appointment.start = FHIRInstant(start)
-        appointment.end = FHIRInstant(end)
-        appointment.created = FHIRInstant(Date())
-        appointment.participant = [Appointment.Participant(
-            actor: Reference(identifier: Identifier(system: IdentifierSystem.idnps, value: practitioner.value,
-                                                    type: CodeableConcept(coding: [Coding(system: typeSystem, code: "IDNPS")]))),
-            status: "accepted")]
-        do {
-            var request = HTTPClientRequest(url: base + "/Appointment")
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/fhir+json")
-            request.body = .bytes(ByteBuffer(bytes: try FHIRJSON.encode(appointment)))
-            let response = try await platformHTTP().execute(request, timeout: .seconds(10))
-            _ = try await response.body.collect(upTo: 1 << 20)
-            logger.info("INT_R03 sent", metadata: ["appointment": "\(id)", "status": "\(response.status.code)"])
-            return Int(response.status.code)
-        } catch {
-            logger.warning("INT_R03 not sent", metadata: ["appointment": "\(id)", "error": "\(error)"])
-            return nil
-        }
+    /// Records a regulator's booking and reports it to the platform at once (INT_R03 `POST /Appointment`,
+    /// FrAppointmentSAS); returns the HTTP status of that first attempt (nil: not sent or no answer). An unacknowledged
+    /// report is sent again by the vendor's reporter until the platform takes it.
+    public func recordBooking(id: String, operatorType: String, operatorSystem: String, operatorValue: String,
+                              operatorLabel: String, practitioner: IDNPS, start: Date, end: Date) async -> Int? {
+        appointments.add(SandboxAppointments.Entry(
+            id: id, practitioner: practitioner, start: start, end: end, operatorType: operatorType,
+            operatorSystem: operatorSystem, operatorValue: operatorValue, operatorLabel: operatorLabel, status: .booked,
+            version: 1, acknowledgedVersion: 0, created: false, attempts: 0, nextAttempt: Date(), lastResult: nil, refused: false))
+        return await sendReport(id)
+    }
+
+    /// Changes an appointment's status from the back-office and reports it at once (then retried until acknowledged).
+    @discardableResult
+    public func changeAppointment(_ id: String, to status: SandboxAppointments.Status) async -> Int? {
+        guard appointments.change(id, to: status) else { return nil }
+        return await sendReport(id)
+    }
+
+    func sendReport(_ id: String) async -> Int? {
+        guard let base = configuration.platformFHIRBase, let client = try? platformHTTP() else { return nil }
+        let status = await appointments.send(id, base: base, vendorID: configuration.id, client: client)
+        logger.info("INT_R03 report", metadata: ["appointment": "\(id)", "status": "\(status.map(String.init) ?? "—")"])
+        return status
     }
 
     /// The vendor's PSC callback (to register at PSC).
@@ -178,6 +174,7 @@ public final class SandboxEditor: Sendable {
     }
 
     public init(configuration: SandboxEditorConfiguration, logger: Logger) {
+        self.appointments = SandboxAppointments(baseDelay: configuration.reportRetrySeconds)
         var configuration = configuration
         configuration.roster.addConformanceFixture(vendorID: configuration.id)
         self.configuration = configuration
@@ -270,6 +267,7 @@ public final class SandboxEditor: Sendable {
     public func services() throws -> [any Service] {
         var services: [any Service] = [try application()]
         if configuration.psc != nil || configuration.platformFHIRBase != nil { services.append(PSCClientCloser(editor: self)) }
+        if configuration.platformFHIRBase != nil { services.append(AppointmentReporter(editor: self)) }
         if let webPort = configuration.webPort {
             var tls = try TLSConfigurations.server(certificatePath: configuration.certificatePath, keyPath: configuration.keyPath)
             tls.minimumTLSVersion = .tlsv12
