@@ -105,6 +105,9 @@ public struct Editor: Sendable, Equatable, Codable {
             problems.append("URL de base « \(baseURL) » invalide : https://hôte[:port]/chemin attendu, sans paramètres")
         }
         if flows.isEmpty { problems.append("au moins un flux (r01, r04, sos, r02, r03) doit être activé") }
+        if let serverCAPath, !FileManager.default.isReadableFile(atPath: serverCAPath) {
+            problems.append("AC du certificat serveur introuvable sur ce nœud : \(serverCAPath)")
+        }
         if (clientCertificatePath == nil) != (clientKeyPath == nil) {
             problems.append("le certificat client et sa clé vont ensemble")
         }

@@ -129,7 +129,7 @@ struct EditorConsoleRoutes {
         }
         return Editor(id: id, name: field("nom") ?? "", environment: environment, baseURL: field("url") ?? "", flows: flows,
                       clientCertificatePath: existing?.clientCertificatePath, clientKeyPath: existing?.clientKeyPath,
-                      serverCAPath: existing?.serverCAPath, inboundCommonName: field("cn"), inboundOrganizationalUnit: field("ou"),
+                      serverCAPath: field("ca"), inboundCommonName: field("cn"), inboundOrganizationalUnit: field("ou"),
                       timeoutMilliseconds: timeout, enabled: existing?.enabled ?? true, onboardingState: state,
                       serverName: field("nom_serveur"),
                       createdAt: existing?.createdAt ?? Date())
@@ -164,7 +164,7 @@ struct EditorConsoleRoutes {
             "message": request.uri.queryParameters.get("message") ?? "", "csrf": context.session?.csrfToken ?? "",
             "id": editor.id, "name": editor.name, "url": editor.baseURL, "cn": editor.inboundCommonName ?? "",
             "ou": editor.inboundOrganizationalUnit ?? "", "timeout": editor.timeoutMilliseconds.map(String.init) ?? "",
-            "serverName": editor.serverName ?? "",
+            "serverName": editor.serverName ?? "", "ca": editor.serverCAPath ?? "",
             "state": editor.onboardingState.label, "stateCode": editor.onboardingState.rawValue,
             "suspended": editor.onboardingState == .suspendu, "enabled": editor.enabled,
             "environmentLabel": Self.environmentLabels[editor.environment] ?? editor.environment.rawValue,

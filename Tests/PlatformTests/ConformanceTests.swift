@@ -31,7 +31,15 @@ struct ConformanceTests {
     static let vendors: [(id: String, personality: String)] = [
         ("bon", "good"), ("bizarre", "quirky"), ("comptes", "comptes-laxistes"), ("mtls", "mtls-laxiste"),
         ("tls", "tls-ancien"), ("lent", "lent"), ("panne", "error500"), ("sanspsc", "good"),
+        ("instantane", "instant"), ("lentement", "slow"), ("instable", "flaky"), ("bloque", "hang"), ("coupe", "reset"),
+        ("illisible", "invalid-json"), ("enorme", "oversized"),
     ]
+
+    /// What a vendor whose searches all fail breaks: the valid-certificate search, the timed search and every group
+    /// setup of both modes (what rests on them is not run, never passed).
+    static let searchesDown = ["1.1.01", "4.1.01"]
+        + ["4.2.01", "4.3.01", "4.4.01", "4.5.01", "4.6.01", "4.7.01"].map { "\($0) [PS]" }
+        + ["4.2.01", "4.3.01", "4.4.01", "4.5.01", "4.6.01", "4.7.01", "4.8.1.01", "4.8.2.01", "4.9.01"].map { "\($0) [CPTS]" }
 
     @Test("good vendor passes every automatable requirement in PS and CPTS modes; each faulty personality fails exactly the requirements it breaks")
     func personalities() async throws {
@@ -63,7 +71,7 @@ struct ConformanceTests {
             settings.revoked = .init(certificatePath: pki.certificatePath("revoked"), keyPath: pki.keyPath("revoked"))
             settings.cpts = true
             settings.pscAuthorizationPrefix = psc.origin + "/auth"
-            settings.timeout = .seconds(5)
+            settings.timeout = .seconds(id == "bloque" ? 2 : 5)
             return settings
         }
         var failure: (any Error)?
@@ -109,13 +117,26 @@ struct ConformanceTests {
             #expect(failed("tls") == ["1.2.01"])
             #expect(failed("lent") == ["4.1.01"])
             #expect(failed("sanspsc") == ["6.1.03"])
-            // A vendor answering 500 fails the searches; what rests on them is reported as not run, not as passed.
-            let down = reports["panne"]!
-            #expect(Set(failed("panne")).isSuperset(of: ["1.1.01", "4.1.01", "4.3.01 [PS]", "4.3.01 [CPTS]"]))
-            #expect(down.results.first { $0.key == "4.3.04 [PS]" }?.verdict == .skipped)
-            #expect(down.results.filter { $0.verdict == .pass }.map(\.key).allSatisfy {
-                $0.hasPrefix("1.1.0") || $0.hasPrefix("1.2") || $0.hasPrefix("3.") || $0.hasPrefix("5.")
-            })
+            // Personalities with nothing the kit sees: everything passes.
+            for id in ["instantane", "lentement"] {
+                #expect(failed(id).isEmpty && warned(id).isEmpty, "\(id): \(failed(id)) \(warned(id))")
+            }
+            // Vendors whose searches fail (500, hang, reset) break exactly the searches; what rests on them is reported
+            // as not run, never as passed; accounts, mTLS and TLS still pass.
+            for id in ["panne", "bloque", "coupe"] {
+                #expect(Set(failed(id)) == Set(Self.searchesDown), "\(id): \(failed(id))")
+                let report = reports[id]!
+                #expect(report.results.first { $0.key == "4.3.04 [PS]" }?.verdict == .skipped)
+                #expect(report.results.first { $0.key == "6.1.03" }?.verdict == .skipped)
+                #expect(report.results.filter { $0.key.hasPrefix("5.") }.allSatisfy { $0.verdict == .pass })
+            }
+            // A truncated JSON body: the searches answer 200 (1.1.01 passes) but never a Bundle.
+            #expect(Set(failed("illisible")) == Set(Self.searchesDown.filter { $0 != "1.1.01" }), "\(failed("illisible"))")
+            // A 20 MB Bundle is still a valid answer to the kit; only its time may exceed the second.
+            #expect(Set(failed("enorme")).isSubset(of: ["4.1.01"]), "\(failed("enorme"))")
+            // A flaky vendor (30 % of 503, up to 4 s late) can only break what rests on its searches.
+            let searchDependent = Set(Self.searchesDown + good.results.filter { $0.id.hasPrefix("4.") || $0.id.hasPrefix("6.") }.map(\.key))
+            #expect(Set(failed("instable")).isSubset(of: searchDependent), "\(failed("instable"))")
 
             // The report as JSON (round trip) and HTML.
             let decoded = try ConformanceReport.decode(try good.json())
