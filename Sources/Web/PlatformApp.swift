@@ -172,9 +172,12 @@ public struct PlatformApp: Sendable {
                        tokenSHA256: configuration.adminTokenSHA256, publicURL: configuration.publicURL).register(on: router)
         SearchRoutes(engine: searchEngine, tokens: apiTokens, specialties: reference.specialties,
                      geocoder: reference.geocoder, logger: logger).register(on: router)
-        RegulatorRoutes(engine: searchEngine, store: OrientationStore(database: database),
-                        editors: EditorStore(database: database), agenda: agenda, pages: pages,
-                        bookingOrigin: configuration.bookingOrigin).register(on: router)
+        let regulatorRoutes = RegulatorRoutes(engine: searchEngine, store: OrientationStore(database: database),
+                                              editors: EditorStore(database: database), agenda: agenda, pages: pages,
+                                              bookingOrigin: configuration.bookingOrigin)
+        regulatorRoutes.register(on: router)
+        LRMRoutes(origins: LRMOriginStore(database: database), regulator: regulatorRoutes, geocoder: reference.geocoder,
+                  specialties: reference.specialties, pages: pages, database: database).register(on: router)
         ActivityRoutes(activity: ActivityStore(database: database), aggregator: aggregator, editors: EditorStore(database: database),
                        sync: regulatorSync, accounts: identity.accounts, pages: pages, database: database).register(on: router)
         extraRoutes?(router)

@@ -21,7 +21,7 @@ struct RegulatorRoutes {
     func register(on router: Router<AppRequestContext>) {
         router.get("static/{file}") { _, context in try Self.asset(try context.parameters.require("file")) }
         let search = router.group("recherche").add(middleware: RequirePermission(permission: .search))
-        search.get { request, context in try await searchPage(request, context) }
+        search.get { request, context in try await searchPage(request.uri.queryParameters, context) }
         let orientations = router.group("orientations").add(middleware: RequirePermission(permission: .orient, formCSRF: true))
         orientations.get { request, context in try await orientationsPage(request, context) }
         orientations.post { request, context in try await self.orient(request, context) }
@@ -31,8 +31,9 @@ struct RegulatorRoutes {
 
     // MARK: search page
 
-    func searchPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let q = request.uri.queryParameters
+    /// The search page for `q` (what, where, when, types, médecin traitant); `lrm` adds the banner of a search opened
+    /// by a regulation software (INT_L01) with what it could not use.
+    func searchPage(_ q: Parameters, _ context: AppRequestContext, lrm: [String: Any]? = nil) async throws -> Response {
         var values: [String: Any] = [
             "what": q.get("what") ?? "", "where": q.get("where") ?? "",
             "from": q.get("from") ?? "", "to": q.get("to") ?? "",
@@ -40,6 +41,7 @@ struct RegulatorRoutes {
             "typeVR": q.get("type")?.contains("VR") == true, "modeExtra": q.get("mode") == "en-sus",
             "doctor": q.get("medecin_traitant") ?? "", "csrf": context.session?.csrfToken ?? "",
         ]
+        if let lrm { values["lrm"] = lrm }
         if q.get("what") != nil || q.get("where") != nil || q.get("lat") != nil {
             do {
                 let parsed = try SearchRoutes.parse(q, context: context)
