@@ -99,6 +99,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HubLink",
+            dependencies: [
+                "Storage", "Agenda", "EditorSync",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Conformance",
             dependencies: [
                 "EditorSync", "Aggregator", "FHIR",
@@ -145,7 +154,7 @@ let package = Package(
         .target(
             name: "Web",
             dependencies: [
-                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity", "Agenda", "EditorSync", "Conformance",
+                "Storage", "TLS", "Directory", "Aggregator", "FHIR", "SASDomain", "Search", "Identity", "Agenda", "EditorSync", "Conformance", "HubLink",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -196,7 +205,7 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity", "Agenda", "EditorSync", "Conformance",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "SASDomain", "Sandbox", "FHIR", "Search", "Identity", "Agenda", "EditorSync", "Conformance", "HubLink",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -11,7 +11,7 @@ nothing but the Python standard library is needed. Steps, each with a screenshot
      there: the vendor reports the appointment to the platform (INT_R03);
   4. book a SAS-agenda slot;
   5. "Mes orientations" lists both orientations, the vendor's confirmed by INT_R03; the SAS-agenda one is
-     cancelled with its "Annuler" button;
+     cancelled with its "Annuler" button; both, and the cancellation, are acknowledged by the SAMU (INT_L02);
   6. in a separate browser context, the demo's national administrator logs in with his password (environment
      variable SAS_DEMO_ADMIN_PASSWORD) and finds the orientations and the vendor's appointment in the activity
      figures (SVG charts), and the regulator's account synchronised at the INT_R02 vendors;
@@ -243,6 +243,17 @@ def main():
                   what="orientation cancelled")
         rows = page.evaluate("Array.from(document.querySelectorAll('tr[data-orientation]')).map(r => r.textContent.replace(/\\s+/g, ' ').trim())")
         check(any("Agenda SAS" in r and "Annulé" in r for r in rows), f"the SAS-agenda orientation was not cancelled: {rows}")
+        # INT_L02: each orientation and its changes reach the SAMU of the regulator's territory (the demo's Hub
+        # stand-in and its simulated LRM acknowledge them).
+        states = []
+        for _ in range(30):
+            page.goto(BASE + "/orientations")
+            states = page.evaluate("Array.from(document.querySelectorAll('td[data-lrm]')).map(c => c.dataset.lrm)")
+            if states and all(state == "recu" for state in states):
+                break
+            time.sleep(0.5)
+        summary["int_l02"] = states
+        check(states and all(state == "recu" for state in states), f"orientations not acknowledged by the SAMU: {states}")
         page.screenshot("07-orientation-annulee")
 
         # 6. The national administrator, in his own browser context: activity figures and INT_R02 states.

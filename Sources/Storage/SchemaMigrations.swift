@@ -367,5 +367,30 @@ public enum SchemaMigrations {
             )
             """,
         ]),
+        Migration(11, "INT_L02: delivery of each orientation event to the SAMU through Hub Santé", [
+            // The orientation event is the outbox record (written in the change's transaction); this row follows its
+            // delivery: waiting, sent (broker confirmed), received (the LRM's final ack), error, superseded.
+            """
+            CREATE TABLE hub_deliveries (
+                event_id TEXT PRIMARY KEY,
+                orientation_id TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                recipient TEXT,
+                distribution_id TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at BIGINT NOT NULL,
+                lease_until BIGINT,
+                error_code INTEGER,
+                error_cause TEXT,
+                sent_at BIGINT,
+                acked_at BIGINT,
+                updated_at BIGINT NOT NULL
+            )
+            """,
+            "CREATE INDEX hub_deliveries_due ON hub_deliveries (state, next_attempt_at)",
+            "CREATE INDEX hub_deliveries_distribution ON hub_deliveries (distribution_id)",
+            "CREATE INDEX hub_deliveries_orientation ON hub_deliveries (orientation_id, sequence)",
+        ]),
     ]
 }

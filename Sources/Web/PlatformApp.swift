@@ -11,6 +11,7 @@ import Aggregator
 import Search
 import Directory
 import EditorSync
+import HubLink
 import Identity
 import Storage
 import TLS
@@ -85,6 +86,9 @@ public struct PlatformApp: Sendable {
     public let regulatorSync: RegulatorSync
     /// The console's conformance checks against vendors.
     public let conformanceRuns: ConformanceRuns
+    /// INT_L02: the outbox of orientation events to the SAMU, and the Hub transport (nil: link off).
+    public let hubOutbox: HubOutbox
+    public let hubTransport: (any HubTransport)?
 
     /// Extra routes, for tests that need to observe server behaviour (e.g. a slow handler during shutdown).
     public typealias RouteHook = @Sendable (Router<AppRequestContext>) -> Void
@@ -112,6 +116,14 @@ public struct PlatformApp: Sendable {
         self.regulatorSync = RegulatorSync(database: database, client: RegulatorAccountClient(transport: transport),
                                            logger: logger)
         self.conformanceRuns = ConformanceRuns(database: database, configuration: configuration, logger: logger)
+        self.hubOutbox = HubOutbox(database: database, senderID: configuration.hubClientID, logger: logger)
+        if configuration.hubMode == "standin" {
+            let standIn = HubStandIn(simulateEverySAMU: true)
+            standIn.register(configuration.hubClientID)
+            self.hubTransport = standIn
+        } else {
+            self.hubTransport = nil
+        }
         let directory = self.directory
         let agenda = StoredAgenda(database: database)
         self.agenda = agenda
@@ -174,8 +186,10 @@ public struct PlatformApp: Sendable {
                      geocoder: reference.geocoder, logger: logger).register(on: router)
         let regulatorRoutes = RegulatorRoutes(engine: searchEngine, store: OrientationStore(database: database),
                                               editors: EditorStore(database: database), agenda: agenda, pages: pages,
-                                              bookingOrigin: configuration.bookingOrigin)
+                                              bookingOrigin: configuration.bookingOrigin,
+                                              hub: hubTransport == nil ? nil : hubOutbox)
         regulatorRoutes.register(on: router)
+        HubRoutes(outbox: hubOutbox, enabled: hubTransport != nil, pages: pages).register(on: router)
         LRMRoutes(origins: LRMOriginStore(database: database), regulator: regulatorRoutes, geocoder: reference.geocoder,
                   specialties: reference.specialties, pages: pages, database: database).register(on: router)
         ActivityRoutes(activity: ActivityStore(database: database), aggregator: aggregator, editors: EditorStore(database: database),
@@ -255,6 +269,8 @@ public struct PlatformApp: Sendable {
             IdentityMaintenanceService(identity: identity, readiness: readiness, logger: logger),
             RegulatorSyncService(sync: regulatorSync, readiness: readiness, logger: logger,
                                  pollInterval: .seconds(configuration.regulatorSyncPollSeconds)),
+            HubLinkService(outbox: hubOutbox, transport: hubTransport, readiness: readiness, logger: logger,
+                           pollInterval: .seconds(configuration.hubPollSeconds)),
             DirectoryRefreshService(loader: directory, readiness: readiness, logger: logger),
             editorRegistryService,
         ]

@@ -100,6 +100,10 @@ public struct PlatformConfiguration: Sendable {
     public var conformanceWrongOU: (String, String)?
     public var conformanceRevoked: (String, String)?
     public var conformancePSCPrefix: String
+    /// INT_L02: `off` or `standin`; the platform's Hub client id; the publishing period.
+    public var hubMode: String
+    public var hubClientID: String
+    public var hubPollSeconds: Int
     public var editorsRegistryFile: String?
     public var databaseURL: String
     public var databaseMaxConnections: Int
@@ -198,6 +202,9 @@ public struct PlatformConfiguration: Sendable {
         conformanceWrongOU = pair("wrong_ou")
         conformanceRevoked = pair("revoked")
         conformancePSCPrefix = values["conformance.psc_authorization_prefix"]!
+        hubMode = values["hub.mode"]!
+        hubClientID = values["hub.client_id"]!
+        hubPollSeconds = Int(values["hub.poll_seconds"]!)!
         loginLockoutSeconds = Int(values["login.lockout_seconds"]!)!
         pscDiscoveryURL = values["psc.discovery_url"]
         if let smtpHost = values["mail.smtp_host"] {

@@ -2,6 +2,7 @@ import Agenda
 import Aggregator
 import Foundation
 import Hummingbird
+import HubLink
 import HTTPTypes
 import Identity
 import Search
@@ -17,6 +18,8 @@ struct RegulatorRoutes {
     let pages: Pages
     /// The value of `origin` added to vendors' booking URLs (`sas`, or `sas-<environment>`).
     let bookingOrigin: String
+    /// INT_L02 deliveries (nil: the LRM link is off).
+    var hub: HubOutbox?
 
     func register(on router: Router<AppRequestContext>) {
         router.get("static/{file}") { _, context in try Self.asset(try context.parameters.require("file")) }
@@ -66,6 +69,7 @@ struct RegulatorRoutes {
     func orientationsPage(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         guard let session = context.session else { throw AppError(.unauthorized, code: "unauthenticated", message: "Connectez-vous.") }
         let list = try await store.list(regulatorID: session.account.id, since: Self.startOfDay(Date()))
+        let deliveries = try await hub?.latest(orientationIDs: list.map(\.id)) ?? [:]
         let values: [String: Any] = [
             "message": request.uri.queryParameters.get("message") ?? "",
             "orientations": list.map { o -> [String: Any] in
@@ -75,7 +79,8 @@ struct RegulatorRoutes {
                     "cancellable": o.status.canMove(to: .cancelled) && (o.kind != .vendor || o.status == .inProgress),
                     "name": o.offerName, "phone": o.phone ?? "", "vendor": o.vendor ?? "",
                     "slot": o.slotStart.map { Self.dayTime($0) } ?? "—", "created": Self.time(o.createdAt),
-                    "lrm": "non transmis (liaison LRM non configurée)",
+                    "lrm": hub == nil ? "non transmis (liaison LRM non configurée)" : (deliveries[o.id]?.label ?? "en attente d'envoi"),
+                    "lrmState": deliveries[o.id]?.state.rawValue ?? "",
                 ]
             },
             "empty": list.isEmpty,

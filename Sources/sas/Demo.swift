@@ -78,6 +78,8 @@ struct Demo: AsyncParsableCommand {
                 (key: "conformance.revoked_certificate", value: pki.certificatePath("conformance-revoked"), flag: "demo"),
                 (key: "conformance.revoked_key", value: pki.keyPath("conformance-revoked"), flag: "demo"),
                 (key: "conformance.psc_authorization_prefix", value: pscOrigin + "/auth", flag: "demo"),
+                // INT_L02 through an in-process Hub Santé whose simulated LRMs acknowledge every appointment.
+                (key: "hub.mode", value: "standin", flag: "demo"),
             ])
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("sas: \(error.description)\n".utf8))
@@ -110,6 +112,11 @@ struct Demo: AsyncParsableCommand {
             }
             let secret = (try? await app.apiTokens.create(name: "démo", scopes: [APIScope.search], actor: "demo"))?.1 ?? "?"
             let agendaSlots = (try? await DemoAgenda.refresh(database: app.database)) ?? 0
+            // The SAMU of the demo accounts' territories (Hub client ids), so that orientations reach a simulated LRM.
+            let territories = TerritoryStore(database: app.database, departments: app.reference.departments)
+            for code in Set(DemoIdentity.accounts.flatMap(\.territories)) where (try? await territories.get(code))?.samuClientID == nil {
+                _ = try? await territories.update(code, samuClientID: "fr.health.samu\(code.lowercased())0", active: true, actor: "demo")
+            }
             // The sandbox vendors' test practitioners as the console's conformance inputs (as a vendor gives them).
             for sandbox in sandboxes {
                 let id = sandbox.editor.configuration.id

@@ -1,0 +1,193 @@
+import Agenda
+import Directory
+import Foundation
+@testable import HubLink
+import Storage
+import Testing
+import Web
+
+/// INT_L02: orientation events to the SAMU through Hub Santé — messages, schema rules, the Hub's dispatcher checks,
+/// the outbox's order, retries and receipts.
+@Suite("LRM link (INT_L02)")
+struct HubLinkTests {
+    static let sender = "fr.health.test.ptfsas"
+
+    static func report(_ appointment: HubMessages.Appointment, recipient: String = "fr.health.samu690") throws -> Data {
+        try HubMessages.encode(HubMessages.envelope(kind: "Report", sender: sender, recipient: recipient, sent: Date(), appointment: appointment))
+    }
+
+    static let appointment = HubMessages.Appointment(
+        appointmentId: "2d2db05f-e2b0-4169-be8f-891806da2c74", method: "CreateAppointment",
+        created: HubMessages.instant(Date()), start: HubMessages.instant(Date().addingTimeInterval(3_600)),
+        end: nil, status: "booked", orientationCategory: "PS",
+        practitioner: .init(rppsId: "810005681340", lastName: "MOREL", firstName: "Didier", specialityCode: "SM54"),
+        organization: nil,
+        regulator: .init(regulatorId: nil, regulatorName: "RICART", regulatorFirstname: "Pauline", regulatorEmail: "p.ricart@test.sas"))
+
+    @Test("messages follow the schema rules; each broken rule is named with its path")
+    func schemaRules() throws {
+        #expect(HubValidation.problems(try Self.report(Self.appointment)).isEmpty)
+        let instant = HubMessages.instant(Date(timeIntervalSince1970: 1_750_000_000))
+        #expect(instant.range(of: #"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0[12]:00$"#, options: .regularExpression) != nil)
+        var wrong = Self.appointment
+        wrong.orientationCategory = "Medecin"
+        wrong.practitioner?.rppsId = "10005681340"
+        wrong.method = "createAppointment"
+        let problems = HubValidation.problems(try Self.report(wrong))
+        #expect(problems.contains { $0.contains("orientationCategory") && $0.contains("Medecin") })
+        #expect(problems.contains { $0.contains("practitioner.rppsId") })
+        #expect(problems.contains { $0.contains("appointment.method") })
+        // Extra properties, a Z instant and a missing regulator are refused too.
+        var object = try JSONSerialization.jsonObject(with: try Self.report(Self.appointment)) as! [String: Any]
+        object["extra"] = 1
+        object["dateTimeSent"] = "2026-11-28T10:00:00Z"
+        var content = object["content"] as! [[String: Any]]
+        var json = content[0]["jsonContent"] as! [String: Any]
+        var embedded = json["embeddedJsonContent"] as! [String: Any]
+        var message = embedded["message"] as! [String: Any]
+        var payload = message["appointment"] as! [String: Any]
+        payload.removeValue(forKey: "regulator")
+        message["appointment"] = payload
+        embedded["message"] = message
+        json["embeddedJsonContent"] = embedded
+        content[0]["jsonContent"] = json
+        object["content"] = content
+        let broken = HubValidation.problems(try JSONSerialization.data(withJSONObject: object))
+        #expect(broken.contains("$.extra : propriété non autorisée"))
+        #expect(broken.contains { $0.contains("dateTimeSent") })
+        #expect(broken.contains { $0.hasSuffix("appointment.regulator : obligatoire") })
+    }
+
+    @Test("the Hub stand-in applies the dispatcher's checks in order and its LRM acknowledges, or refuses a second creation")
+    func dispatcher() async throws {
+        let hub = HubStandIn(simulateEverySAMU: true)
+        hub.register(Self.sender)
+        let good = try Self.report(Self.appointment)
+        try await hub.publish(good, routingKey: "fr.health.autre", contentType: "application/json", persistent: true)
+        try await hub.publish(good, routingKey: Self.sender, contentType: "text/plain", persistent: true)
+        try await hub.publish(good, routingKey: Self.sender, contentType: "application/json", persistent: false)
+        try await hub.publish(try Self.report(Self.appointment, recipient: "fr.health.inconnu"), routingKey: Self.sender,
+                              contentType: "application/json", persistent: true)
+        try await hub.publish(good, routingKey: Self.sender, contentType: "application/json", persistent: true)
+        try await hub.publish(good, routingKey: Self.sender, contentType: "application/json", persistent: true)
+        var update = Self.appointment
+        update.appointmentId = "inconnu-jusqu-ici"
+        update.method = "UpdateAppointment"
+        update.status = "cancelled"
+        try await hub.publish(try Self.report(update), routingKey: Self.sender, contentType: "application/json", persistent: true)
+        hub.setUnreachable(true)
+        await #expect(throws: HubTransportError.self) {
+            try await hub.publish(good, routingKey: Self.sender, contentType: "application/json", persistent: true)
+        }
+        hub.setUnreachable(false)
+
+        let received = NIOLockedBox<[HubDelivery]>([])
+        let consumer = Task {
+            try await hub.consume(queues: [Self.sender + ".ack", Self.sender + ".info", "fr.health.autre.info"]) { delivery in
+                received.value.append(delivery)
+                return true
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while received.value.count < 8 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        consumer.cancel()
+        let envelopes = try received.value.map { try HubMessages.decode($0.body) }
+        let errors = envelopes.compactMap { $0.message?.error?.errorCode.statusCode }
+        #expect(errors.sorted() == [100, 101, 200, 409, 501], "\(errors)")
+        #expect(envelopes.filter { $0.distributionKind == "Ack" }.count == 2, "a creation and an update of an unknown appointment")
+        #expect(hub.appointments(at: "fr.health.samu690")["inconnu-jusqu-ici"]?.status == "cancelled")
+        #expect(received.value.first { $0.queue == "fr.health.autre.info" } != nil, "a sender inconsistency goes to the routing key's queue")
+    }
+
+    /// An orientation of a regulator of territory 69, and the outbox over `db`.
+    static func setUp(_ db: any Database, samu: String? = "fr.health.samu690") async throws -> (OrientationStore, HubOutbox, Orientation) {
+        if let samu {
+            _ = try await TerritoryStore(database: db, departments: try Departments.load()).update("69", samuClientID: samu, active: true, actor: "test")
+        }
+        let store = OrientationStore(database: db)
+        var request = OrientationRequest(kind: .extra, practitionerIDNPS: "810101215225", offerName: "Dr Test")
+        request.slotStart = Date().addingTimeInterval(3_600)
+        let orientation = try await store.orient(request, regulatorID: "regulateur-1", regulatorEmail: "claire.martin@test.sas",
+                                                 territory: "69", sourceAddress: nil)
+        return (store, HubOutbox(database: db, senderID: sender, logger: TestDatabases.logger), orientation)
+    }
+
+    /// Delivers what waits in the platform's queues to the outbox.
+    static func drain(_ hub: HubStandIn, _ outbox: HubOutbox) async {
+        let consumer = Task {
+            try await hub.consume(queues: [sender + ".ack", sender + ".info"]) { await outbox.receive($0) }
+        }
+        try? await Task.sleep(for: .milliseconds(300))
+        consumer.cancel()
+        _ = try? await consumer.value
+    }
+
+    @Test("an orientation and its changes reach the SAMU in order, across a broker outage and a dead-lettered message",
+          arguments: TestDatabases.engines)
+    func outbox(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let hub = HubStandIn(simulateEverySAMU: true)
+            hub.register(Self.sender)
+            let (store, outbox, orientation) = try await Self.setUp(db)
+            // Broker down: nothing sent, retried later; the cancellation made meanwhile waits for the creation.
+            hub.setUnreachable(true)
+            #expect(try await outbox.publishDue(through: hub) == 0)
+            _ = try await store.changeStatus(id: orientation.id, to: .cancelled, regulatorID: "regulateur-1", actor: "claire.martin@test.sas")
+            #expect(try await outbox.publishDue(through: hub) == 0)
+            var deliveries = try await outbox.deliveries(orientationID: orientation.id)
+            #expect(deliveries.map(\.state) == [.waiting, .waiting] && deliveries[0].attempts == 1)
+            #expect(deliveries[0].label.contains("injoignable"))
+            hub.setUnreachable(false)
+            #expect(try await outbox.publishDue(through: hub) == 0, "the creation's retry is not due yet, and the update waits for it")
+            // Later: the creation goes first, then the update (same pass, in order).
+            #expect(try await outbox.publishDue(through: hub, now: Date().addingTimeInterval(10)) == 2)
+            await Self.drain(hub, outbox)
+            deliveries = try await outbox.deliveries(orientationID: orientation.id)
+            #expect(deliveries.map(\.state) == [.received, .received])
+            #expect(deliveries.allSatisfy { $0.recipient == "fr.health.samu690" })
+            let held = try #require(hub.appointments(at: "fr.health.samu690")[orientation.id])
+            #expect(held.status == "cancelled" && held.method == "UpdateAppointment")
+            #expect(held.regulator.regulatorEmail == "claire.martin@test.sas")
+            #expect(held.orientationCategory == "PS" && held.practitioner == nil, "no directory entry: the practitioner is left out")
+
+            // A message that expires in the SAMU's queue (500) is sent again with a new distribution id.
+            let (_, _, second) = try await Self.setUp(db, samu: nil)
+            hub.deadLetter(next: 1)
+            #expect(try await outbox.publishDue(through: hub) == 1)
+            let first = try #require(try await outbox.deliveries(orientationID: second.id).first?.distributionID)
+            await Self.drain(hub, outbox)
+            var again = try await outbox.deliveries(orientationID: second.id)
+            #expect(again[0].state == .waiting && again[0].errorCode == 500)
+            #expect(try await outbox.publishDue(through: hub) == 1)
+            await Self.drain(hub, outbox)
+            again = try await outbox.deliveries(orientationID: second.id)
+            #expect(again[0].state == .received && again[0].distributionID != first)
+        }
+    }
+
+    @Test("no SAMU for the territory: kept and sent once configured; a recipient unknown to the Hub is an error not retried",
+          arguments: TestDatabases.engines)
+    func routing(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let hub = HubStandIn(simulateEverySAMU: true)
+            hub.register(Self.sender)
+            let (_, outbox, orientation) = try await Self.setUp(db, samu: nil)
+            #expect(try await outbox.publishDue(through: hub) == 0)
+            #expect(try await outbox.deliveries(orientationID: orientation.id).first?.state == .unconfigured)
+            _ = try await TerritoryStore(database: db, departments: try Departments.load())
+                .update("69", samuClientID: "fr.health.inconnu", active: true, actor: "test")
+            #expect(try await outbox.publishDue(through: hub, now: Date().addingTimeInterval(31)) == 1)
+            await Self.drain(hub, outbox)
+            let failed = try #require(try await outbox.deliveries(orientationID: orientation.id).first)
+            #expect(failed.state == .error && failed.errorCode == 501)
+            #expect(try await outbox.publishDue(through: hub, now: Date().addingTimeInterval(3_600)) == 0, "not retried blindly")
+            // Corrected and sent again from the console.
+            _ = try await TerritoryStore(database: db, departments: try Departments.load())
+                .update("69", samuClientID: "fr.health.samu690", active: true, actor: "test")
+            #expect(try await outbox.retry(eventID: failed.eventID, actor: "admin"))
+            #expect(try await outbox.publishDue(through: hub) == 1)
+            await Self.drain(hub, outbox)
+            #expect(try await outbox.deliveries(orientationID: orientation.id).first?.state == .received)
+        }
+    }
+}
