@@ -93,3 +93,65 @@ wait_http() {
   echo "timeout: $url did not answer $want within ${secs}s (last: $code)" >&2
   return 1
 }
+
+# rmq_ensure_installed: Debian's RabbitMQ (with its Erlang runtime), for the Hub Santé link's tests.
+rmq_ensure_installed() {
+  if ! command -v rabbitmq-server >/dev/null 2>&1; then
+    echo "== installing RabbitMQ (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq rabbitmq-server >/dev/null
+  fi
+  command -v rabbitmq-server >/dev/null 2>&1 || { echo "rabbitmq-server not found after install" >&2; return 1; }
+}
+
+# rmq_start DIR AMQP_PORT AMQPS_PORT CA CERT KEY: a throw-away broker shaped like Hub Santé — TLS 1.2+ listener
+# requiring a client certificate (certificate login from the CN, SASL EXTERNAL) next to a loopback PLAIN listener,
+# the hubsante/distribution exchanges and the clients' queues from DIR/definitions.json (written by the caller).
+rmq_start() {
+  local dir=$1 port=$2 tls_port=$3 ca=$4 cert=$5 key=$6
+  mkdir -p "$dir/mnesia" "$dir/log"
+  cp "$ca" "$dir/ca.pem"; cp "$cert" "$dir/cert.pem"; cp "$key" "$dir/key.pem"
+  cat > "$dir/rabbitmq.conf" <<CONF
+listeners.tcp.1 = 127.0.0.1:$port
+listeners.ssl.1 = 127.0.0.1:$tls_port
+ssl_options.cacertfile = $dir/ca.pem
+ssl_options.certfile = $dir/cert.pem
+ssl_options.keyfile = $dir/key.pem
+ssl_options.verify = verify_peer
+ssl_options.fail_if_no_peer_cert = true
+ssl_options.versions.1 = tlsv1.3
+ssl_options.versions.2 = tlsv1.2
+auth_mechanisms.1 = PLAIN
+auth_mechanisms.2 = EXTERNAL
+ssl_cert_login_from = common_name
+loopback_users = none
+load_definitions = $dir/definitions.json
+log.file.level = warning
+CONF
+  echo "[rabbitmq_auth_mechanism_ssl]." > "$dir/enabled_plugins"
+  id rabbitmq >/dev/null 2>&1 && chown -R rabbitmq "$dir"
+  RABBITMQ_CONFIG_FILE="$dir/rabbitmq" RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins" \
+    RABBITMQ_MNESIA_BASE="$dir/mnesia" RABBITMQ_LOG_BASE="$dir/log" RABBITMQ_NODENAME="sas-test-$port@localhost" \
+    RABBITMQ_DIST_PORT=$(free_port) RABBITMQ_PID_FILE="$dir/rabbitmq.pid" \
+    rabbitmq-server > "$dir/server.log" 2>&1 &
+  echo $! > "$dir/launcher.pid"
+  local i
+  for i in $(seq 1 120); do
+    if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('127.0.0.1',$tls_port)))" 2>/dev/null; then
+      return 0
+    fi
+    kill -0 "$(cat "$dir/launcher.pid")" 2>/dev/null || break
+    sleep 1
+  done
+  cat "$dir/server.log" "$dir"/log/*.log >&2 2>/dev/null
+  return 1
+}
+
+# rmq_stop DIR
+rmq_stop() {
+  local dir=$1
+  RABBITMQ_NODENAME="sas-test-$(grep -o 'listeners.tcp.1 = 127.0.0.1:[0-9]*' "$dir/rabbitmq.conf" | cut -d: -f2)@localhost" \
+    rabbitmqctl stop >/dev/null 2>&1 || true
+  [ -f "$dir/launcher.pid" ] && kill "$(cat "$dir/launcher.pid")" 2>/dev/null || true
+}

@@ -49,10 +49,9 @@ public final class HubStandIn: HubTransport, Sendable {
 
     /// A Hub-generated error to `sender`'s `.info` queue.
     func hubError(_ code: Int, _ label: String, cause: String, to sender: String, referenced: String) {
-        let envelope = HubMessages.envelope(kind: "Error", sender: "fr.health.hub", recipient: sender, sent: Date(),
-                                            error: .init(errorCode: .init(statusCode: code, statusString: label), errorCause: cause,
-                                                         referencedDistributionID: referenced))
-        if let data = try? HubMessages.encode(envelope) { enqueue(sender + ".info", data) }
+        if let data = try? HubRouting.errorMessage(code, label, cause: cause, to: sender, referenced: referenced) {
+            enqueue(sender + ".info", data)
+        }
     }
 
     public func publish(_ body: Data, routingKey: String, contentType: String, persistent: Bool) async throws {
@@ -62,51 +61,24 @@ public final class HubStandIn: HubTransport, Sendable {
 
     /// The dispatcher's checks, in the Hub's order, then routing.
     func dispatch(_ body: Data, routingKey: String, contentType: String, persistent: Bool) {
-        let sender = routingKey
-        guard contentType.hasPrefix("application/json") else {
-            return hubError(101, "NOT_ALLOWED_CONTENT_TYPE", cause: "Content-Type \(contentType) non autorisé", to: sender, referenced: "")
-        }
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
-            return hubError(102, "UNRECOGNIZED_MESSAGE_FORMAT", cause: "Message illisible", to: sender, referenced: "")
-        }
-        let distributionID = object["distributionID"] as? String ?? ""
-        let problems = HubValidation.problems(body)
-        guard problems.isEmpty, let envelope = try? HubMessages.decode(body) else {
-            return hubError(300, "INVALID_MESSAGE", cause: "Could not validate message against schema : " + problems.joined(separator: " ; "),
-                            to: sender, referenced: distributionID)
-        }
-        let recipient = envelope.recipient
-        guard envelope.senderID.hasPrefix("fr.health") || recipient.hasPrefix("fr.health") else {
-            return hubError(501, "UNROUTABLE_MESSAGE", cause: "Aucun acteur de santé", to: sender, referenced: distributionID)
-        }
-        guard routingKey == envelope.senderID else {
-            return hubError(200, "SENDER_INCONSISTENCY", cause: "Clé de routage \(routingKey) ≠ senderID \(envelope.senderID)",
-                            to: sender, referenced: distributionID)
-        }
-        guard persistent else {
-            return hubError(100, "DELIVERY_MODE_INCONSISTENCY", cause: "Message non persistant", to: sender, referenced: distributionID)
-        }
-        guard envelope.distributionID.split(separator: "_", maxSplits: 1).first.map(String.init) == envelope.senderID else {
-            return hubError(300, "INVALID_MESSAGE", cause: "distributionID \(envelope.distributionID) ne commence pas par \(envelope.senderID)_",
-                            to: sender, referenced: distributionID)
-        }
-        guard exists(recipient) else {
-            return hubError(501, "UNROUTABLE_MESSAGE", cause: "Destinataire \(recipient) inconnu du Hub", to: sender, referenced: distributionID)
-        }
-        let suffix = envelope.distributionKind == "Ack" ? "ack" : (envelope.distributionKind == "Error" ? "info" : "message")
-        let dead = deadLetterNext.withLockedValue { count -> Bool in
-            guard count > 0 else { return false }
-            count -= 1
-            return true
-        }
-        if dead {
-            return hubError(500, "DEAD_LETTER_QUEUED", cause: "Message expiré dans la file \(recipient).\(suffix)", to: sender,
-                            referenced: distributionID)
-        }
-        if suffix == "message" && isSimulated(recipient) {
-            lrmReceives(envelope, as: recipient)
-        } else {
-            enqueue(recipient + "." + suffix, body)
+        switch HubRouting.decide(body, routingKey: routingKey, contentType: contentType, persistent: persistent, exists: exists) {
+        case .error(let code, let label, let cause, let referenced):
+            hubError(code, label, cause: cause, to: routingKey, referenced: referenced)
+        case .route(let envelope, let queue):
+            let dead = deadLetterNext.withLockedValue { count -> Bool in
+                guard count > 0 else { return false }
+                count -= 1
+                return true
+            }
+            if dead {
+                return hubError(500, "DEAD_LETTER_QUEUED", cause: "Message expiré dans la file \(queue)", to: routingKey,
+                                referenced: envelope.distributionID)
+            }
+            if queue.hasSuffix(".message") && isSimulated(envelope.recipient) {
+                lrmReceives(envelope, as: envelope.recipient)
+            } else {
+                enqueue(queue, body)
+            }
         }
     }
 

@@ -10,6 +10,7 @@ import Agenda
 import Aggregator
 import Search
 import Directory
+import AMQP
 import EditorSync
 import HubLink
 import Identity
@@ -117,11 +118,14 @@ public struct PlatformApp: Sendable {
                                            logger: logger)
         self.conformanceRuns = ConformanceRuns(database: database, configuration: configuration, logger: logger)
         self.hubOutbox = HubOutbox(database: database, senderID: configuration.hubClientID, logger: logger)
-        if configuration.hubMode == "standin" {
+        switch configuration.hubMode {
+        case "standin":
             let standIn = HubStandIn(simulateEverySAMU: true)
             standIn.register(configuration.hubClientID)
             self.hubTransport = standIn
-        } else {
+        case "amqp":
+            self.hubTransport = AMQPHubTransport(configuration: try Self.hubConnection(configuration), logger: logger)
+        default:
             self.hubTransport = nil
         }
         let directory = self.directory
@@ -136,6 +140,27 @@ public struct PlatformApp: Sendable {
             configuration: SearchConfiguration(deadline: .milliseconds(configuration.aggregatorDeadlineMilliseconds),
                                                maxCandidates: configuration.searchMaxCandidates),
             logger: logger)
+    }
+
+    /// The Hub Santé broker connection of `hub.amqp_url`: amqps with the platform's certificate (SASL EXTERNAL), or
+    /// amqp with the URL's user and password (PLAIN) outside production.
+    static func hubConnection(_ configuration: PlatformConfiguration) throws -> AMQPConnection.Configuration {
+        guard let text = configuration.hubAMQPURL, let url = URLComponents(string: text), let host = url.host else {
+            throw ConfigurationError.missingValue(key: "hub.amqp_url", reason: "URL du Hub Santé absente")
+        }
+        let vhost = url.path.isEmpty || url.path == "/" ? "/" : String(url.path.dropFirst()).removingPercentEncoding ?? "/"
+        if url.scheme == "amqps" {
+            guard let tls = configuration.hubTLS else {
+                throw ConfigurationError.missingValue(key: "hub.tls.certificate", reason: "certificat de la plateforme pour le Hub absent")
+            }
+            var tlsConfiguration = try TLSConfigurations.client(caPath: tls.ca ?? configuration.editorsCAPath ?? "",
+                                                                certificatePath: tls.certificate, keyPath: tls.key)
+            if tls.ca == nil && configuration.editorsCAPath == nil { tlsConfiguration.trustRoots = .default }
+            return AMQPConnection.Configuration(host: host, port: url.port ?? 5671, tls: tlsConfiguration, virtualHost: vhost,
+                                                authentication: .external)
+        }
+        return AMQPConnection.Configuration(host: host, port: url.port ?? 5672, tls: nil, virtualHost: vhost,
+                                            authentication: .plain(username: url.user ?? "guest", password: url.password ?? "guest"))
     }
 
     /// The platform's identity towards vendors: configured, or the generated dev identity (`sas-data/pki`).

@@ -104,6 +104,8 @@ public struct PlatformConfiguration: Sendable {
     public var hubMode: String
     public var hubClientID: String
     public var hubPollSeconds: Int
+    public var hubAMQPURL: String?
+    public var hubTLS: (certificate: String, key: String, ca: String?)?
     public var editorsRegistryFile: String?
     public var databaseURL: String
     public var databaseMaxConnections: Int
@@ -205,6 +207,10 @@ public struct PlatformConfiguration: Sendable {
         hubMode = values["hub.mode"]!
         hubClientID = values["hub.client_id"]!
         hubPollSeconds = Int(values["hub.poll_seconds"]!)!
+        hubAMQPURL = values["hub.amqp_url"]
+        hubTLS = values["hub.tls.certificate"].flatMap { certificate in
+            values["hub.tls.key"].map { (certificate, $0, values["hub.tls.ca"]) }
+        }
         loginLockoutSeconds = Int(values["login.lockout_seconds"]!)!
         pscDiscoveryURL = values["psc.discovery_url"]
         if let smtpHost = values["mail.smtp_host"] {
@@ -232,6 +238,18 @@ public struct PlatformConfiguration: Sendable {
         logFormat = values["log.format"]!
         shutdownGraceSeconds = Int(values["shutdown.grace_seconds"]!)!
         self.sources = sources
+        if values["hub.mode"] == "amqp" {
+            guard let url = values["hub.amqp_url"], let parsed = URLComponents(string: url), ["amqp", "amqps"].contains(parsed.scheme ?? ""),
+                  parsed.host != nil else {
+                throw ConfigurationError.missingValue(key: "hub.amqp_url", reason: "hub.mode = amqp exige une URL amqps://hôte:port/vhost")
+            }
+            if parsed.scheme == "amqps" && values["hub.tls.certificate"] == nil {
+                throw ConfigurationError.missingValue(key: "hub.tls.certificate", reason: "la connexion amqps au Hub se fait avec le certificat de la plateforme")
+            }
+            if parsed.scheme == "amqp" && values["environment"] == "production" {
+                throw ConfigurationError.missingValue(key: "hub.amqp_url", reason: "en production, le Hub Santé exige amqps (TLS et certificat)")
+            }
+        }
         for name in ["wrong_cn", "wrong_ou", "revoked"]
             where (values["conformance.\(name)_certificate"] == nil) != (values["conformance.\(name)_key"] == nil) {
             throw ConfigurationError.missingValue(

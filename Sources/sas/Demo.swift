@@ -41,6 +41,10 @@ struct Demo: AsyncParsableCommand {
     @Option(name: .customLong("psc-port"), help: "Port du Pro Santé Connect bac à sable (HTTPS).")
     var pscPort = 9_190
 
+    @Option(name: .customLong("amqp-url"),
+            help: "Courtier AMQP du Hub Santé à utiliser (amqp://utilisateur:mot-de-passe@hôte:port/vhost) ; par défaut, un Hub simulé en mémoire.")
+    var amqpURL: String?
+
     func run() async throws {
         let directory = URL(fileURLWithPath: dataDirectory)
         if reset, FileManager.default.fileExists(atPath: directory.path) {
@@ -79,8 +83,8 @@ struct Demo: AsyncParsableCommand {
                 (key: "conformance.revoked_key", value: pki.keyPath("conformance-revoked"), flag: "demo"),
                 (key: "conformance.psc_authorization_prefix", value: pscOrigin + "/auth", flag: "demo"),
                 // INT_L02 through an in-process Hub Santé whose simulated LRMs acknowledge every appointment.
-                (key: "hub.mode", value: "standin", flag: "demo"),
-            ])
+                (key: "hub.mode", value: amqpURL == nil ? "standin" : "amqp", flag: amqpURL == nil ? "demo" : "--amqp-url"),
+            ] + (amqpURL.map { [(key: "hub.amqp_url", value: $0, flag: "--amqp-url")] } ?? []))
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("sas: \(error.description)\n".utf8))
             throw ExitCode(78)

@@ -57,6 +57,24 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) { try PlatformConfiguration.load(file: file, environment: [:]) }
     }
 
+    @Test("the Hub Santé link: amqp needs a broker URL, amqps the platform's certificate, production amqps; test certificates go by pairs")
+    func hubAndConformanceKeys() throws {
+        func refused(_ environment: [String: String]) -> Bool {
+            (try? PlatformConfiguration.load(file: nil, environment: environment)) == nil
+        }
+        #expect(refused(["SAS_HUB_MODE": "amqp"]))
+        #expect(refused(["SAS_HUB_MODE": "amqp", "SAS_HUB_AMQP_URL": "http://hub.example"]))
+        #expect(refused(["SAS_HUB_MODE": "amqp", "SAS_HUB_AMQP_URL": "amqps://hub.example:5671/15-SAS"]))
+        #expect(refused(["SAS_HUB_MODE": "autre"]))
+        #expect(refused(["SAS_CONFORMANCE_WRONG_CN_CERTIFICATE": "/tmp/x.pem"]))
+        let plain = try PlatformConfiguration.load(file: nil, environment: ["SAS_HUB_MODE": "amqp", "SAS_HUB_AMQP_URL": "amqp://u:p@127.0.0.1:5672/15-SAS"])
+        #expect(plain.hubMode == "amqp" && plain.hubClientID == "fr.health.test.ptfsas")
+        let tls = try PlatformConfiguration.load(file: nil, environment: [
+            "SAS_HUB_MODE": "amqp", "SAS_HUB_AMQP_URL": "amqps://hub.example:5671/15-SAS",
+            "SAS_HUB_TLS_CERTIFICATE": "/etc/sas/hub.crt.pem", "SAS_HUB_TLS_KEY": "/etc/sas/hub.key.pem"])
+        #expect(tls.hubTLS?.certificate == "/etc/sas/hub.crt.pem")
+    }
+
     @Test("unknown keys are refused, in the file and in SAS_* variables")
     func unknownKeys() throws {
         let file = try writeYAML("http:\n  prot: 8080\n")

@@ -222,4 +222,9 @@ final class NIOLockedBox<T: Sendable>: @unchecked Sendable {
         get { lock.lock(); defer { lock.unlock() }; return stored }
         set { lock.lock(); stored = newValue; lock.unlock() }
     }
+    /// Reads and changes the value under the lock.
+    func withValue<R>(_ body: (inout T) -> R) -> R {
+        lock.lock(); defer { lock.unlock() }
+        return body(&stored)
+    }
 }
