@@ -185,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "sas",
             dependencies: [
-                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity", "Agenda", "EditorSync", "Conformance",
+                "Web", "Storage", "TLS", "Aggregator", "Directory", "FHIR", "Sandbox", "Search", "Identity", "Agenda", "EditorSync", "Conformance", "HubLink", "AMQP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),

@@ -34,11 +34,26 @@ public enum HubMessages {
         public var specialityUrl: String?
         public var professionCode: String?
         public var professionUrl: String?
+
+        public init(rppsId: String, lastName: String, firstName: String, specialityCode: String? = nil, specialityUrl: String? = nil, professionCode: String? = nil, professionUrl: String? = nil) {
+            self.rppsId = rppsId
+            self.lastName = lastName
+            self.firstName = firstName
+            self.specialityCode = specialityCode
+            self.specialityUrl = specialityUrl
+            self.professionCode = professionCode
+            self.professionUrl = professionUrl
+        }
     }
 
     public struct Organization: Codable, Sendable, Equatable {
         public var organizationId: String
         public var name: String
+
+        public init(organizationId: String, name: String) {
+            self.organizationId = organizationId
+            self.name = name
+        }
     }
 
     public struct Regulator: Codable, Sendable, Equatable {
@@ -46,6 +61,13 @@ public enum HubMessages {
         public var regulatorName: String
         public var regulatorFirstname: String
         public var regulatorEmail: String
+
+        public init(regulatorId: String? = nil, regulatorName: String, regulatorFirstname: String, regulatorEmail: String) {
+            self.regulatorId = regulatorId
+            self.regulatorName = regulatorName
+            self.regulatorFirstname = regulatorFirstname
+            self.regulatorEmail = regulatorEmail
+        }
     }
 
     /// RS-SAS-RDV.
@@ -62,6 +84,19 @@ public enum HubMessages {
         public var practitioner: Practitioner?
         public var organization: Organization?
         public var regulator: Regulator
+
+        public init(appointmentId: String, method: String, created: String, start: String, end: String? = nil, status: String, orientationCategory: String? = nil, practitioner: Practitioner? = nil, organization: Organization? = nil, regulator: Regulator) {
+            self.appointmentId = appointmentId
+            self.method = method
+            self.created = created
+            self.start = start
+            self.end = end
+            self.status = status
+            self.orientationCategory = orientationCategory
+            self.practitioner = practitioner
+            self.organization = organization
+            self.regulator = regulator
+        }
     }
 
     /// RC-REF.
@@ -70,11 +105,23 @@ public enum HubMessages {
         public var refused: Bool?
         public var errorDistributionID: String?
         public var step: String?
+
+        public init(distributionID: String, refused: Bool? = nil, errorDistributionID: String? = nil, step: String? = nil) {
+            self.distributionID = distributionID
+            self.refused = refused
+            self.errorDistributionID = errorDistributionID
+            self.step = step
+        }
     }
 
     public struct ErrorCode: Codable, Sendable, Equatable {
         public var statusCode: Int
         public var statusString: String
+
+        public init(statusCode: Int, statusString: String) {
+            self.statusCode = statusCode
+            self.statusString = statusString
+        }
     }
 
     /// RS-ERROR (the rejected message itself is not kept).
@@ -82,6 +129,12 @@ public enum HubMessages {
         public var errorCode: ErrorCode
         public var errorCause: String
         public var referencedDistributionID: String
+
+        public init(errorCode: ErrorCode, errorCause: String, referencedDistributionID: String) {
+            self.errorCode = errorCode
+            self.errorCause = errorCause
+            self.referencedDistributionID = referencedDistributionID
+        }
     }
 
     /// The `message` of a content item: the RC-DE header with the use-case key, or an error alone.

@@ -156,42 +156,66 @@ public struct HubOutbox: Sendable {
         return sent
     }
 
+    /// Publishes the due events; each belongs to a different orientation (an orientation's next event is only due
+    /// once the previous one is out), so up to 32 are in flight at once, each waiting for its broker confirm.
     func publishPass(through transport: any HubTransport, now: Date, sent: inout Int) async throws {
-        for eventID in try await due(now: now) {
-            // A lease so that one node sends it.
-            let leased = try await database.query("""
-                UPDATE hub_deliveries SET lease_until = ? WHERE event_id = ? AND (lease_until IS NULL OR lease_until < ?) RETURNING attempts
-                """, [.date(now.addingTimeInterval(60)), .text(eventID), .date(now)])
-            guard let attempts = leased.first.flatMap({ $0["attempts"].intValue }) else { continue }
-            let distributionID = HubMessages.distributionID(sender: senderID)
-            guard let (envelope, recipient) = try await message(eventID: eventID, distributionID: distributionID, now: now) else {
-                try await database.query("""
-                    UPDATE hub_deliveries SET state = 'non_configure', next_attempt_at = ?, lease_until = NULL, updated_at = ? WHERE event_id = ?
-                    """, [.date(now.addingTimeInterval(30)), .date(now), .text(eventID)])
-                continue
+        let due = try await due(now: now, limit: 500)
+        var confirmed = 0
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            var pending = due[...]
+            for _ in 0..<32 {
+                guard let eventID = pending.popFirst() else { break }
+                group.addTask { try await publishOne(eventID, through: transport, now: now) }
             }
-            let body = try HubMessages.encode(envelope)
-            let problems = HubValidation.problems(body)
-            guard problems.isEmpty else {
-                logger.error("INT_L02 message invalid, not sent", metadata: ["event": "\(eventID)", "problems": "\(problems)"])
-                try await finish(eventID, state: .error, code: 300, cause: "message non conforme aux schémas : " + problems.joined(separator: " ; "),
-                                 recipient: recipient, now: now)
-                continue
+            while let published = try await group.next() {
+                if published { confirmed += 1 }
+                if let eventID = pending.popFirst() {
+                    group.addTask { try await publishOne(eventID, through: transport, now: now) }
+                }
             }
-            do {
-                try await transport.publish(body, routingKey: senderID, contentType: "application/json", persistent: true)
-                try await database.query("""
-                    UPDATE hub_deliveries SET state = 'envoye', recipient = ?, distribution_id = ?, attempts = attempts + 1,
-                        sent_at = ?, lease_until = NULL, error_code = NULL, error_cause = NULL, updated_at = ? WHERE event_id = ?
-                    """, [.text(recipient), .text(distributionID), .date(now), .date(now), .text(eventID)])
-                sent += 1
-            } catch {
-                try await database.query("""
-                    UPDATE hub_deliveries SET state = 'en_attente', recipient = ?, attempts = attempts + 1, next_attempt_at = ?,
-                        lease_until = NULL, error_cause = ?, updated_at = ? WHERE event_id = ?
-                    """, [.text(recipient), .date(now.addingTimeInterval(Self.backoff(attempts + 1))), .text(String(describing: error)),
-                          .date(now), .text(eventID)])
-            }
+        }
+        sent += confirmed
+    }
+
+    /// Leases, builds, checks and publishes one event; true when the broker confirmed it.
+    func publishOne(_ eventID: String, through transport: any HubTransport, now: Date) async throws -> Bool {
+        // A lease so that one node sends it.
+        let leased = try await database.query("""
+            UPDATE hub_deliveries SET lease_until = ? WHERE event_id = ? AND (lease_until IS NULL OR lease_until < ?) RETURNING attempts
+            """, [.date(now.addingTimeInterval(60)), .text(eventID), .date(now)])
+        guard let attempts = leased.first.flatMap({ $0["attempts"].intValue }) else { return false }
+        let distributionID = HubMessages.distributionID(sender: senderID)
+        guard let (envelope, recipient) = try await message(eventID: eventID, distributionID: distributionID, now: now) else {
+            try await database.query("""
+                UPDATE hub_deliveries SET state = 'non_configure', next_attempt_at = ?, lease_until = NULL, updated_at = ? WHERE event_id = ?
+                """, [.date(now.addingTimeInterval(30)), .date(now), .text(eventID)])
+            return false
+        }
+        let body = try HubMessages.encode(envelope)
+        let problems = HubValidation.problems(body)
+        guard problems.isEmpty else {
+            logger.error("INT_L02 message invalid, not sent", metadata: ["event": "\(eventID)", "problems": "\(problems)"])
+            try await finish(eventID, state: .error, code: 300, cause: "message non conforme aux schémas : " + problems.joined(separator: " ; "),
+                             recipient: recipient, now: now)
+            return false
+        }
+        // The distribution id is recorded before publishing: an acknowledgement can come back before the confirm.
+        try await database.query("UPDATE hub_deliveries SET distribution_id = ?, recipient = ? WHERE event_id = ?",
+                                 [.text(distributionID), .text(recipient), .text(eventID)])
+        do {
+            try await transport.publish(body, routingKey: senderID, contentType: "application/json", persistent: true)
+            try await database.query("""
+                UPDATE hub_deliveries SET state = CASE WHEN state = 'recu' THEN 'recu' ELSE 'envoye' END, attempts = attempts + 1,
+                    sent_at = ?, lease_until = NULL, error_code = NULL, error_cause = NULL, updated_at = ? WHERE event_id = ?
+                """, [.date(now), .date(now), .text(eventID)])
+            return true
+        } catch {
+            try await database.query("""
+                UPDATE hub_deliveries SET state = CASE WHEN state = 'recu' THEN 'recu' ELSE 'en_attente' END, attempts = attempts + 1,
+                    next_attempt_at = ?, lease_until = NULL, error_cause = ?, updated_at = ? WHERE event_id = ?
+                """, [.date(now.addingTimeInterval(Self.backoff(attempts + 1))), .text(String(describing: error)),
+                      .date(now), .text(eventID)])
+            return false
         }
     }
 
@@ -213,7 +237,7 @@ public struct HubOutbox: Sendable {
         do {
             if let reference = message.reference {
                 try await database.query("""
-                    UPDATE hub_deliveries SET state = 'recu', acked_at = ?, updated_at = ? WHERE distribution_id = ? AND state IN ('envoye', 'erreur')
+                    UPDATE hub_deliveries SET state = 'recu', acked_at = ?, updated_at = ? WHERE distribution_id = ? AND state IN ('en_attente', 'envoye', 'erreur')
                     """, [.date(now), .date(now), .text(reference.distributionID)])
                 return true
             }

@@ -10,7 +10,7 @@ struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Mesures de performance (à lancer en build release) : fhir, directory, import, aggregate, search, password.",
         discussion: "Chaque mesure affiche ses chiffres et peut écrire un enregistrement JSON (--json).",
-        subcommands: [FHIRBench.self, DirectoryBench.self, ImportBench.self, AggregateBench.self, SearchBench.self, PasswordBench.self, AppointmentsBench.self])
+        subcommands: [FHIRBench.self, DirectoryBench.self, ImportBench.self, AggregateBench.self, SearchBench.self, PasswordBench.self, AppointmentsBench.self, HubBench.self])
 
     /// Peak resident memory of this process, in MiB (Linux `VmHWM`).
     static func peakRSSMiB() -> Double {

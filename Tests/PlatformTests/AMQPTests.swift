@@ -1,10 +1,13 @@
 import AMQP
+import Agenda
+import Directory
 import Foundation
 @testable import HubLink
 import NIOCore
 import Storage
 import TLS
 import Testing
+import Web
 
 /// The AMQP 0-9-1 client against a real RabbitMQ shaped like Hub Santé (started by the test script: TLS with the
 /// dev PKI, certificate login from the CN, the Hub's exchanges, queues and per-client permissions). Runs when
@@ -136,7 +139,9 @@ struct AMQPTests {
                             received: NIOLockedBox<[String]>) async throws {
         for try await delivery in deliveries {
             let envelope = try HubMessages.decode(Data(buffer: delivery.body))
-            received.value.append(envelope.message?.appointment?.status ?? "?")
+            if let appointment = envelope.message?.appointment {
+                received.withValue { $0.append(appointment.appointmentId + " " + appointment.status) }
+            }
             let ack = HubMessages.envelope(kind: "Ack", sender: Self.samu, recipient: envelope.senderID, sent: Date(),
                                            reference: .init(distributionID: envelope.distributionID))
             try await connection.publish(ByteBuffer(bytes: try HubMessages.encode(ack)), exchange: "hubsante", routingKey: Self.samu,
@@ -165,7 +170,7 @@ struct AMQPTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(try await outbox.deliveries(orientationID: orientation.id).map(\.state) == [.received, .received])
-            #expect(received.value == ["booked", "cancelled"], "in order")
+            #expect(received.value.map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["booked", "cancelled"], "in order")
             consumer.cancel()
             dispatcher.cancel()
             lrm.cancel()
@@ -193,7 +198,106 @@ struct AMQPTests {
             }
             let last = try await outbox.deliveries(orientationID: orientation.id).first
             #expect(last?.state == .received, "\(String(describing: last))")
-            #expect(received.value == ["booked"])
+            #expect(received.value.map { $0.split(separator: " ").last.map(String.init) ?? "" } == ["booked"])
+        } catch { failure = error }
+        try? await platform.stop()
+        dispatcher.cancel()
+        lrm.cancel()
+        if let failure { throw failure }
+    }
+
+    /// Runs `body` again after each failure (a broker restart) until cancelled.
+    static func keepRunning(_ body: @escaping @Sendable () async throws -> Void) async {
+        while !Task.isCancelled {
+            do { try await body() } catch {}
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    static func rabbitmqctl(_ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/sbin/rabbitmqctl")
+        process.arguments = ["-n", environment["SAS_TEST_AMQP_NODE"] ?? ""] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw AMQPError("rabbitmqctl \(arguments) : \(process.terminationStatus)") }
+    }
+
+    @Test("1,000 orientation events reach the LRM once each, in order per appointment, across a broker restart; a message the Hub refuses is recorded as error 300; the node keeps serving",
+          .enabled(if: ProcessInfo.processInfo.environment["SAS_TEST_AMQP_NODE"] != nil))
+    func thousandEventsAcrossRestart() async throws {
+        let received = NIOLockedBox<[String]>([])
+        let dispatcher = Task { await Self.keepRunning { try await Self.runDispatcher() } }
+        let lrm = Task { await Self.keepRunning { try await Self.runLRM(received: received) } }
+        let platform = try await RunningPlatform.start(settings: [
+            "hub.mode": "amqp", "hub.amqp_url": "amqps://127.0.0.1:\(Self.tlsPort)/\(Self.vhost)",
+            "hub.tls.certificate": Self.pki.certificatePath(Self.platform), "hub.tls.key": Self.pki.keyPath(Self.platform),
+            "hub.tls.ca": Self.pki.caChainPath, "hub.client_id": Self.platform, "hub.poll_seconds": "1",
+        ])
+        var failure: (any Error)?
+        do {
+            let db = platform.app.database
+            _ = try await TerritoryStore(database: db, departments: try Departments.load()).update("69", samuClientID: Self.samu, active: true, actor: "test")
+            let store = OrientationStore(database: db)
+            var ids: [String] = []
+            for i in 0..<500 {
+                var request = OrientationRequest(kind: .extra, practitionerIDNPS: "810101215225", offerName: "Dr Test \(i)")
+                request.slotStart = Date().addingTimeInterval(3_600)
+                let orientation = try await store.orient(request, regulatorID: "regulateur-1", regulatorEmail: "claire.martin@test.sas",
+                                                         territory: "69", sourceAddress: nil)
+                _ = try await store.changeStatus(id: orientation.id, to: .cancelled, regulatorID: "regulateur-1", actor: "claire.martin@test.sas")
+                ids.append(orientation.id)
+                if i == 250 {
+                    // Mid-run: the broker stops; the node keeps answering; the broker comes back.
+                    try Self.rabbitmqctl("stop_app")
+                    let client = try platform.makeClient()
+                    #expect(try await client.fetch(platform.baseURL + "/healthz").status == 200)
+                    try await client.shutdown()
+                    try await Task.sleep(for: .seconds(2))
+                    try Self.rabbitmqctl("start_app")
+                }
+            }
+            let outbox = platform.app.hubOutbox
+            let deadline = ContinuousClock.now + .seconds(180)
+            func pending() async throws -> Int {
+                try await db.query("SELECT COUNT(*) AS n FROM hub_deliveries WHERE state <> 'recu'").first?["n"].intValue ?? -1
+            }
+            while try await pending() != 0 && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(500)) }
+            let delivered = try await db.query("SELECT COUNT(*) AS n FROM hub_deliveries WHERE state = 'recu'").first?["n"].intValue
+            #expect(delivered == 1_000)
+            // Each entry once (or repeated identically after an uncertain confirm), in order per appointment.
+            let seen = received.value
+            #expect(Set(seen).count == 1_000)
+            var firstCancel: [String: Int] = [:], lastBooked: [String: Int] = [:]
+            for (index, line) in seen.enumerated() {
+                let parts = line.split(separator: " ").map(String.init)
+                if parts[1] == "cancelled" { firstCancel[parts[0]] = firstCancel[parts[0]] ?? index } else { lastBooked[parts[0]] = index }
+            }
+            #expect(ids.allSatisfy { (lastBooked[$0] ?? .max) < (firstCancel[$0] ?? -1) }, "booked before cancelled for every appointment")
+
+            // A message the Hub refuses (schema) comes back as error 300 on the platform's info queue.
+            var request = OrientationRequest(kind: .extra, practitionerIDNPS: "810101215225", offerName: "Dr Refus")
+            request.slotStart = Date().addingTimeInterval(3_600)
+            let refused = try await store.orient(request, regulatorID: "regulateur-1", regulatorEmail: "claire.martin@test.sas",
+                                                 territory: "75", sourceAddress: nil)
+            try await Task.sleep(for: .seconds(2))
+            let distributionID = HubMessages.distributionID(sender: Self.platform)
+            try await db.query("UPDATE hub_deliveries SET state = 'envoye', distribution_id = ? WHERE orientation_id = ?",
+                               [.text(distributionID), .text(refused.id)])
+            var broken = HubLinkTests.appointment
+            broken.orientationCategory = "Medecin"
+            let envelope = HubMessages.envelope(kind: "Report", sender: Self.platform, recipient: Self.samu, sent: Date(),
+                                                distributionID: distributionID, appointment: broken)
+            try await platform.app.hubTransport!.publish(try HubMessages.encode(envelope), routingKey: Self.platform,
+                                                          contentType: "application/json", persistent: true)
+            let until = ContinuousClock.now + .seconds(30)
+            while try await outbox.deliveries(orientationID: refused.id).first?.state != .error && ContinuousClock.now < until {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let error = try await outbox.deliveries(orientationID: refused.id).first
+            #expect(error?.state == .error && error?.errorCode == 300, "\(String(describing: error))")
         } catch { failure = error }
         try? await platform.stop()
         dispatcher.cancel()
