@@ -250,10 +250,14 @@ struct AMQPTests {
                 _ = try await store.changeStatus(id: orientation.id, to: .cancelled, regulatorID: "regulateur-1", actor: "claire.martin@test.sas")
                 ids.append(orientation.id)
                 if i == 250 {
-                    // Mid-run: the broker stops; the node keeps answering; the broker comes back.
+                    // Mid-run: the broker stops; the node keeps answering searches; the broker comes back.
                     try Self.rabbitmqctl("stop_app")
                     let client = try platform.makeClient()
                     #expect(try await client.fetch(platform.baseURL + "/healthz").status == 200)
+                    let (_, secret) = try await platform.app.apiTokens.create(name: "essai", scopes: [APIScope.search], actor: "test")
+                    let search = try await client.fetch(platform.baseURL + "/api/v1/search?what=generaliste&where=Lyon",
+                                                        headers: [("Authorization", "Bearer \(secret)")])
+                    #expect(search.status == 200, "\(search.body.prefix(300))")
                     try await client.shutdown()
                     try await Task.sleep(for: .seconds(2))
                     try Self.rabbitmqctl("start_app")
@@ -303,5 +307,23 @@ struct AMQPTests {
         dispatcher.cancel()
         lrm.cancel()
         if let failure { throw failure }
+    }
+
+    @Test("heartbeats keep an idle connection open past two of the broker's periods")
+    func heartbeats() async throws {
+        var configuration = try Self.configuration(Self.platform)
+        configuration.heartbeat = 1
+        let connection = try await AMQPConnection.connect(configuration)
+        try await Task.sleep(for: .seconds(4))
+        #expect(connection.isOpen)
+        try await connection.publish(ByteBuffer(string: "{}"), exchange: "hubsante", routingKey: Self.platform,
+                                     contentType: "application/json", persistent: true)
+        await connection.close()
+        // Drain it.
+        let drain = try await AMQPConnection.connect(try Self.configuration("dispatcher"))
+        let (channel, stream) = try await drain.consume(queue: "dispatch")
+        let rest = Collector(stream)
+        while let leftover = try await rest.take(within: 1) { drain.ack(leftover, channel: channel) }
+        await drain.close()
     }
 }
