@@ -66,7 +66,11 @@ public final class AMQPConnection: Sendable {
         var waiting: [UInt16: [CheckedContinuation<AMQPMethod, any Error>]] = [:]
         var confirms: [UInt64: CheckedContinuation<Void, any Error>] = [:]
         var nextDeliveryTag: UInt64 = 1
-        var returned = false
+        /// Publications the broker returned as unroutable (by the message id = delivery tag they carry).
+        var returnedTags = Set<UInt64>()
+        var returning = false
+        var blocked = false
+        var handshakeDone = false
         var consumers: [UInt16: (queue: String, continuation: AsyncThrowingStream<AMQPDelivery, any Error>.Continuation)] = [:]
         var assembling: [UInt16: (deliveryTag: UInt64, routingKey: String, size: UInt64, contentType: String?, persistent: Bool, body: ByteBuffer)] = [:]
         var closed: AMQPError?
@@ -78,6 +82,8 @@ public final class AMQPConnection: Sendable {
     let channel: any Channel
     let state = NIOLockedValueBox(State())
     let publishLock = NIOLock()
+    /// How long a publish waits for the broker's confirm.
+    let confirmTimeout = TimeAmount.seconds(30)
 
     init(channel: any Channel) { self.channel = channel }
 
@@ -103,6 +109,10 @@ public final class AMQPConnection: Sendable {
             .connect(host: configuration.host, port: configuration.port).get()
         let connection = AMQPConnection(channel: channel)
         Task { await connection.run(stream) }
+        // The TLS handshake and the AMQP opening must finish within the connection timeout too.
+        channel.eventLoop.scheduleTask(in: configuration.connectTimeout + .seconds(5)) {
+            if !connection.state.withLockedValue({ $0.handshakeDone }) { channel.close(promise: nil) }
+        }
         do {
             try await connection.handshake(configuration)
         } catch {
@@ -150,7 +160,12 @@ public final class AMQPConnection: Sendable {
         var header = channel.allocator.buffer(capacity: 8)
         header.writeBytes(Array("AMQP".utf8) + [0, 0, 9, 1])
         let started: AMQPMethod = try await withCheckedThrowingContinuation { continuation in
-            state.withLockedValue { $0.waiting[0, default: []].append(continuation) }
+            let failure = state.withLockedValue { state -> AMQPError? in
+                if let closed = state.closed { return closed }
+                state.waiting[0, default: []].append(continuation)
+                return nil
+            }
+            if let failure { return continuation.resume(throwing: failure) }
             channel.writeAndFlush(header, promise: nil)
         }
         guard case .connectionStart(let mechanisms) = started else { throw AMQPError("réponse inattendue à l'ouverture : \(started)") }
@@ -197,6 +212,7 @@ public final class AMQPConnection: Sendable {
         guard case .confirmSelectOK = try await call(1, AMQPCodec.method(85, 10) { $0.writeInteger(UInt8(0)) }) else {
             throw AMQPError("le courtier refuse le mode confirmation")
         }
+        state.withLockedValue { $0.handshakeDone = true }
     }
 
     /// Sends a heartbeat every half period and closes the link after two silent periods.
@@ -229,6 +245,7 @@ public final class AMQPConnection: Sendable {
                 handle(method, channel: frame.channel)
             case .header:
                 var payload = frame.payload
+                guard payload.readableBytes >= 14 else { continue }
                 payload.moveReaderIndex(forwardBy: 4)
                 let size = payload.readInteger(as: UInt64.self) ?? 0
                 let flags = payload.readInteger(as: UInt16.self) ?? 0
@@ -236,6 +253,15 @@ public final class AMQPConnection: Sendable {
                 if flags & 0x4000 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
                 if flags & 0x2000 != 0 { try? AMQPCodec.skipTable(&payload) }
                 let persistent = flags & 0x1000 != 0 && payload.readInteger(as: UInt8.self) == 2
+                if flags & 0x0800 != 0 { _ = payload.readInteger(as: UInt8.self) }
+                if flags & 0x0400 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
+                if flags & 0x0200 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
+                if flags & 0x0100 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
+                let messageID = flags & 0x0080 != 0 ? try? AMQPCodec.readShortString(&payload) : nil
+                state.withLockedValue { state in
+                    if state.returning, let tag = messageID.flatMap(UInt64.init) { state.returnedTags.insert(tag) }
+                    state.returning = false
+                }
                 let complete = state.withLockedValue { state -> Bool in
                     guard var message = state.assembling[frame.channel] else { return false }
                     message.size = size
@@ -274,19 +300,19 @@ public final class AMQPConnection: Sendable {
         switch method {
         case .basicAck(let tag, let multiple), .basicNack(let tag, let multiple):
             let negative: Bool = { if case .basicNack = method { return true } else { return false } }()
-            let (done, returned) = state.withLockedValue { state -> ([CheckedContinuation<Void, any Error>], Bool) in
+            let done = state.withLockedValue { state -> [(CheckedContinuation<Void, any Error>, Bool)] in
                 let tags = multiple ? state.confirms.keys.filter { $0 <= tag } : [tag]
-                let returned = state.returned
-                state.returned = false
-                return (tags.compactMap { state.confirms.removeValue(forKey: $0) }, returned)
+                return tags.compactMap { tag in
+                    state.confirms.removeValue(forKey: tag).map { ($0, state.returnedTags.remove(tag) != nil) }
+                }
             }
-            for continuation in done {
+            for (continuation, returned) in done {
                 if negative { continuation.resume(throwing: AMQPError("message refusé par le courtier (nack)")) }
                 else if returned { continuation.resume(throwing: AMQPError(code: 312, "message non routable (aucune file ne correspond)")) }
                 else { continuation.resume() }
             }
         case .basicReturn:
-            state.withLockedValue { $0.returned = true; $0.assembling[number] = (0, "", 0, nil, false, ByteBuffer()) }
+            state.withLockedValue { $0.returning = true; $0.assembling[number] = (0, "", 0, nil, false, ByteBuffer()) }
         case .basicDeliver(_, let deliveryTag, _, let routingKey):
             state.withLockedValue { $0.assembling[number] = (deliveryTag, routingKey, 0, nil, false, ByteBuffer()) }
         case .basicCancel:
@@ -305,8 +331,10 @@ public final class AMQPConnection: Sendable {
             for continuation in waiting { continuation.resume(throwing: error) }
             consumer?.continuation.finish(throwing: error)
             if number == 1 { fail(AMQPError(code: Int(code), "canal de publication fermé : \(text)")); channel.close(promise: nil) }
-        case .connectionBlocked, .connectionUnblocked:
-            break
+        case .connectionBlocked:
+            state.withLockedValue { $0.blocked = true }
+        case .connectionUnblocked:
+            state.withLockedValue { $0.blocked = false }
         default:
             let continuation = state.withLockedValue { state -> CheckedContinuation<AMQPMethod, any Error>? in
                 guard var list = state.waiting[number], !list.isEmpty else { return nil }
@@ -341,13 +369,20 @@ public final class AMQPConnection: Sendable {
         let frameMax = state.withLockedValue { Int($0.frameMax) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             publishLock.withLock {
-                let failure = state.withLockedValue { state -> AMQPError? in
-                    if let closed = state.closed { return closed }
-                    state.confirms[state.nextDeliveryTag] = continuation
+                let (failure, tag) = state.withLockedValue { state -> (AMQPError?, UInt64) in
+                    if let closed = state.closed { return (closed, 0) }
+                    if state.blocked { return (AMQPError("courtier bloqué (alarme mémoire ou disque) : publication différée"), 0) }
+                    let tag = state.nextDeliveryTag
+                    state.confirms[tag] = continuation
                     state.nextDeliveryTag += 1
-                    return nil
+                    return (nil, tag)
                 }
                 if let failure { return continuation.resume(throwing: failure) }
+                // No confirm within the deadline: an error (the outbox sends it again later).
+                channel.eventLoop.scheduleTask(in: confirmTimeout) {
+                    let late = self.state.withLockedValue { $0.confirms.removeValue(forKey: tag) }
+                    late?.resume(throwing: AMQPError("pas de confirmation du courtier en \(self.confirmTimeout.nanoseconds / 1_000_000_000) s"))
+                }
                 var frames: [(AMQPFrame.Kind, UInt16, ByteBuffer)] = [(.method, 1, AMQPCodec.method(60, 40) { b in
                     b.writeInteger(UInt16(0))
                     AMQPCodec.shortString(exchange, &b)
@@ -358,10 +393,12 @@ public final class AMQPConnection: Sendable {
                 header.writeInteger(UInt16(60))
                 header.writeInteger(UInt16(0))
                 header.writeInteger(UInt64(body.readableBytes))
-                header.writeInteger(UInt16(0x8000 | 0x1000 | 0x0800))   // content-type, delivery-mode, priority
+                // content-type, delivery-mode, priority, message-id (the delivery tag, to recognise a returned message)
+                header.writeInteger(UInt16(0x8000 | 0x1000 | 0x0800 | 0x0080))
                 AMQPCodec.shortString(contentType, &header)
                 header.writeInteger(UInt8(persistent ? 2 : 1))
                 header.writeInteger(UInt8(0))
+                AMQPCodec.shortString(String(tag), &header)
                 frames.append((.header, 1, header))
                 var remaining = body
                 let chunk = max(1, frameMax - 8)
@@ -428,6 +465,11 @@ public final class AMQPConnection: Sendable {
     /// Rejects without requeue: the broker dead-letters it.
     public func reject(_ delivery: AMQPDelivery, channel number: UInt16) {
         write([(.method, number, AMQPCodec.method(60, 120) { b in b.writeInteger(delivery.deliveryTag); b.writeInteger(UInt8(0)) })])
+    }
+
+    /// Gives the message back to its queue (the broker delivers it again).
+    public func requeue(_ delivery: AMQPDelivery, channel number: UInt16) {
+        write([(.method, number, AMQPCodec.method(60, 120) { b in b.writeInteger(delivery.deliveryTag); b.writeInteger(UInt8(0x02)) })])
     }
 
     /// Closes cleanly (connection.close, then the socket).

@@ -97,33 +97,6 @@ enum AMQPCodec {
         guard let length = buffer.readInteger(as: UInt32.self), buffer.readableBytes >= Int(length) else { throw Truncated() }
         buffer.moveReaderIndex(forwardBy: Int(length))
     }
-
-    /// Reads a table's string values (for the headers of received messages).
-    static func readTableStrings(_ buffer: inout ByteBuffer) throws -> [String: String] {
-        guard let length = buffer.readInteger(as: UInt32.self), var table = buffer.readSlice(length: Int(length)) else { throw Truncated() }
-        var result: [String: String] = [:]
-        while table.readableBytes > 0 {
-            let key = try readShortString(&table)
-            guard let type = table.readInteger(as: UInt8.self) else { throw Truncated() }
-            switch type {
-            case UInt8(ascii: "S"): result[key] = String(decoding: try readLongString(&table), as: UTF8.self)
-            case UInt8(ascii: "s"): result[key] = try readShortString(&table)
-            case UInt8(ascii: "t"), UInt8(ascii: "b"), UInt8(ascii: "B"): table.moveReaderIndex(forwardBy: 1)
-            case UInt8(ascii: "u"), UInt8(ascii: "U"): table.moveReaderIndex(forwardBy: 2)
-            case UInt8(ascii: "i"), UInt8(ascii: "I"), UInt8(ascii: "f"): table.moveReaderIndex(forwardBy: 4)
-            case UInt8(ascii: "l"), UInt8(ascii: "L"), UInt8(ascii: "d"), UInt8(ascii: "T"): table.moveReaderIndex(forwardBy: 8)
-            case UInt8(ascii: "D"): table.moveReaderIndex(forwardBy: 5)
-            case UInt8(ascii: "F"): try skipTable(&table)
-            case UInt8(ascii: "A"):
-                guard let n = table.readInteger(as: UInt32.self) else { throw Truncated() }
-                table.moveReaderIndex(forwardBy: Int(n))
-            case UInt8(ascii: "x"): _ = try readLongString(&table)
-            case UInt8(ascii: "V"): break
-            default: throw Truncated()
-            }
-        }
-        return result
-    }
 }
 
 /// The methods the client receives, decoded.
@@ -153,6 +126,7 @@ enum AMQPMethod {
         guard let classID = b.readInteger(as: UInt16.self), let methodID = b.readInteger(as: UInt16.self) else { throw AMQPCodec.Truncated() }
         switch (classID, methodID) {
         case (10, 10):
+            guard b.readableBytes >= 2 else { throw AMQPCodec.Truncated() }
             b.moveReaderIndex(forwardBy: 2)
             try AMQPCodec.skipTable(&b)
             let mechanisms = String(decoding: try AMQPCodec.readLongString(&b), as: UTF8.self)
@@ -183,8 +157,7 @@ enum AMQPMethod {
             return .basicReturn(code: code, text: try AMQPCodec.readShortString(&b))
         case (60, 60):
             let tag = try AMQPCodec.readShortString(&b)
-            guard let deliveryTag = b.readInteger(as: UInt64.self) else { throw AMQPCodec.Truncated() }
-            b.moveReaderIndex(forwardBy: 1)
+            guard let deliveryTag = b.readInteger(as: UInt64.self), b.readInteger(as: UInt8.self) != nil else { throw AMQPCodec.Truncated() }
             let exchange = try AMQPCodec.readShortString(&b)
             return .basicDeliver(tag: tag, deliveryTag: deliveryTag, exchange: exchange, routingKey: try AMQPCodec.readShortString(&b))
         case (60, 80), (60, 120):

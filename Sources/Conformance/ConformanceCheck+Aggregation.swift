@@ -221,6 +221,12 @@ extension ConformanceCheck {
             }
         }
         var results: [ConformanceResult] = []
+        guard let parsed = URL(string: bookingURL), parsed.scheme == "https", parsed.host != nil else {
+            return ["6.1.02", "6.1.03"].map {
+                ConformanceResult(id: $0, group: group, title: $0 == "6.1.02" ? "Connexion sans le paramètre origin" : "Avec origin, sans être identifié : redirection vers Pro Santé Connect",
+                                  verdict: .fail, messages: ["URL de prise de rendez-vous « \(bookingURL) » : une URL https est attendue (Slot.comment)."])
+            }
+        }
         // 6.1.02: without origin, the vendor's page refuses (error or login), it never opens a regulator session.
         let (visited, outcome) = await follow(bookingURL, limit: 3)
         var problems: [String] = []

@@ -11,8 +11,8 @@ public final class AMQPHubTransport: HubTransport, Sendable {
     let configuration: AMQPConnection.Configuration
     let exchange: String
     let logger: Logger
-    let current = NIOLockedValueBox<AMQPConnection?>(nil)
-    let connecting = NIOLock()
+    /// The publishing connection, made once for all concurrent publishers (single flight).
+    let current = NIOLockedValueBox<Task<AMQPConnection, any Error>?>(nil)
 
     public init(configuration: AMQPConnection.Configuration, exchange: String = "hubsante", logger: Logger) {
         self.configuration = configuration
@@ -20,16 +20,27 @@ public final class AMQPHubTransport: HubTransport, Sendable {
         self.logger = logger
     }
 
-    /// The open publishing connection, made at first use and after a failure.
+    /// The open publishing connection; concurrent callers share one connection attempt, and a closed connection is
+    /// replaced (never one that is still open and in use).
     func connection() async throws -> AMQPConnection {
-        if let open = current.withLockedValue({ $0 }), open.isOpen { return open }
-        let fresh = try await AMQPConnection.connect(configuration)
-        let previous = current.withLockedValue { box -> AMQPConnection? in
-            defer { box = fresh }
-            return box
+        for _ in 0..<2 {
+            let configuration = self.configuration
+            let task = current.withLockedValue { box -> Task<AMQPConnection, any Error> in
+                if let existing = box { return existing }
+                let fresh = Task { try await AMQPConnection.connect(configuration) }
+                box = fresh
+                return fresh
+            }
+            do {
+                let connection = try await task.value
+                if connection.isOpen { return connection }
+                current.withLockedValue { if $0 == task { $0 = nil } }
+            } catch {
+                current.withLockedValue { if $0 == task { $0 = nil } }
+                throw error
+            }
         }
-        if let previous { await previous.close() }
-        return fresh
+        throw HubTransportError("connexion au Hub Santé impossible")
     }
 
     public func publish(_ body: Data, routingKey: String, contentType: String, persistent: Bool) async throws {
@@ -38,12 +49,11 @@ public final class AMQPHubTransport: HubTransport, Sendable {
             try await connection.publish(ByteBuffer(bytes: body), exchange: exchange, routingKey: routingKey,
                                          contentType: contentType, persistent: persistent)
         } catch {
-            if !connection.isOpen { current.withLockedValue { if $0 === connection { $0 = nil } } }
             throw HubTransportError("publication refusée : \(error)")
         }
     }
 
-    public func consume(queues: [String], _ handler: @escaping @Sendable (HubDelivery) async -> Bool) async throws {
+    public func consume(queues: [String], _ handler: @escaping @Sendable (HubDelivery) async -> HubDisposition) async throws {
         var delay: Duration = .seconds(1)
         while !Task.isCancelled {
             do {
@@ -56,8 +66,11 @@ public final class AMQPHubTransport: HubTransport, Sendable {
                         let (channel, deliveries) = try await connection.consume(queue: queue)
                         group.addTask {
                             for try await delivery in deliveries {
-                                let stored = await handler(HubDelivery(queue: queue, body: Data(buffer: delivery.body)))
-                                if stored { connection.ack(delivery, channel: channel) } else { connection.reject(delivery, channel: channel) }
+                                switch await handler(HubDelivery(queue: queue, body: Data(buffer: delivery.body))) {
+                                case .acknowledge: connection.ack(delivery, channel: channel)
+                                case .reject: connection.reject(delivery, channel: channel)
+                                case .requeue: connection.requeue(delivery, channel: channel)
+                                }
                             }
                             throw AMQPError("consommation de \(queue) interrompue")
                         }
@@ -75,10 +88,10 @@ public final class AMQPHubTransport: HubTransport, Sendable {
     }
 
     public func shutdown() async {
-        let connection = current.withLockedValue { box -> AMQPConnection? in
+        let task = current.withLockedValue { box -> Task<AMQPConnection, any Error>? in
             defer { box = nil }
             return box
         }
-        await connection?.close()
+        if let connection = try? await task?.value { await connection.close() }
     }
 }

@@ -83,7 +83,7 @@ public struct HubOutbox: Sendable {
         let createdAt = try event.date("created_at")
         let start = event.optionalDate("slot_start") ?? createdAt
         var practitioner: HubMessages.Practitioner?
-        if let idnps = event.optionalString("practitioner_idnps"), idnps.hasPrefix("81"), idnps.count == 12,
+        if let idnps = event.optionalString("practitioner_idnps"), HubValidation.matches(idnps, HubValidation.rpps),
            let row = try await database.query("SELECT family_name, given_name, specialties, profession_code FROM dir_practitioners WHERE idnps = ?",
                                               [.text(idnps)]).first {
             let specialty = (row.optionalString("specialties") ?? "").split(separator: ",").first.map(String.init)
@@ -95,7 +95,7 @@ public struct HubOutbox: Sendable {
                 professionUrl: row.optionalString("profession_code") == nil ? nil : "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante")
         }
         var organization: HubMessages.Organization?
-        if let structure = event.optionalString("structure_id"), structure.hasPrefix("1") || structure.hasPrefix("3") {
+        if let structure = event.optionalString("structure_id"), HubValidation.matches(structure, HubValidation.structure) {
             let name = try await database.query("SELECT name FROM dir_structures WHERE idnst = ?", [.text(structure)]).first?.optionalString("name")
             let offer = try event.string("offer_name")
             organization = HubMessages.Organization(organizationId: structure, name: name ?? offer)
@@ -180,9 +180,14 @@ public struct HubOutbox: Sendable {
     /// Leases, builds, checks and publishes one event; true when the broker confirmed it.
     func publishOne(_ eventID: String, through transport: any HubTransport, now: Date) async throws -> Bool {
         // A lease so that one node sends it.
+        // The same rules as `due`, checked again: the list may be seconds old and another node may have sent it.
         let leased = try await database.query("""
-            UPDATE hub_deliveries SET lease_until = ? WHERE event_id = ? AND (lease_until IS NULL OR lease_until < ?) RETURNING attempts
-            """, [.date(now.addingTimeInterval(60)), .text(eventID), .date(now)])
+            UPDATE hub_deliveries SET lease_until = ? WHERE event_id = ? AND state IN ('en_attente', 'non_configure')
+              AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+              AND NOT EXISTS (SELECT 1 FROM hub_deliveries p WHERE p.orientation_id = hub_deliveries.orientation_id
+                              AND p.sequence < hub_deliveries.sequence AND p.state IN ('en_attente', 'non_configure'))
+            RETURNING attempts
+            """, [.date(now.addingTimeInterval(120)), .text(eventID), .date(now), .date(now)])
         guard let attempts = leased.first.flatMap({ $0["attempts"].intValue }) else { return false }
         let distributionID = HubMessages.distributionID(sender: senderID)
         guard let (envelope, recipient) = try await message(eventID: eventID, distributionID: distributionID, now: now) else {
@@ -228,28 +233,30 @@ public struct HubOutbox: Sendable {
 
     // MARK: receiving
 
-    /// Handles a message of the platform's `.ack` or `.info` queue; false when it cannot be read (dead-lettered).
-    public func receive(_ delivery: HubDelivery, now: Date = Date()) async -> Bool {
+    /// Handles a message of the platform's `.ack` or `.info` queue: acknowledged once stored, rejected (dead-lettered)
+    /// when unreadable, given back to the queue when storage fails (the broker delivers it again).
+    public func receive(_ delivery: HubDelivery, now: Date = Date()) async -> HubDisposition {
         guard let envelope = try? HubMessages.decode(delivery.body), let message = envelope.message else {
             logger.warning("INT_L02 unreadable message", metadata: ["queue": "\(delivery.queue)"])
-            return false
+            return .reject
         }
         do {
             if let reference = message.reference {
                 try await database.query("""
                     UPDATE hub_deliveries SET state = 'recu', acked_at = ?, updated_at = ? WHERE distribution_id = ? AND state IN ('en_attente', 'envoye', 'erreur')
                     """, [.date(now), .date(now), .text(reference.distributionID)])
-                return true
+                return .acknowledge
             }
             if let error = message.error {
                 guard let row = try await database.query("SELECT event_id, orientation_id, sequence FROM hub_deliveries WHERE distribution_id = ?",
-                                                         [.text(error.referencedDistributionID)]).first else { return true }
+                                                         [.text(error.referencedDistributionID)]).first else { return .acknowledge }
                 let eventID = try row.string("event_id")
                 let code = error.errorCode.statusCode
                 if code == 400 || code == 500 {
-                    // Expired before or after routing: send it again, unless a later message already carries the state.
+                    // Expired before or after routing: send it again, unless a later message carries (or will carry)
+                    // the orientation's state.
                     let later = try await database.query("""
-                        SELECT 1 FROM hub_deliveries WHERE orientation_id = ? AND sequence > ? AND state IN ('envoye', 'recu')
+                        SELECT 1 FROM hub_deliveries WHERE orientation_id = ? AND sequence > ? AND state NOT IN ('erreur', 'remplace')
                         """, [.text(try row.string("orientation_id")), .int(try row.int("sequence"))])
                     if later.isEmpty {
                         try await database.query("""
@@ -264,12 +271,12 @@ public struct HubOutbox: Sendable {
                     try await finish(eventID, state: .error, code: code, cause: "\(error.errorCode.statusString) : \(error.errorCause)",
                                      recipient: nil, now: now)
                 }
-                return true
+                return .acknowledge
             }
-            return true
+            return .acknowledge
         } catch {
-            logger.error("INT_L02 receipt not stored", metadata: ["error": "\(error)"])
-            return false
+            logger.error("INT_L02 receipt not stored, given back to the broker", metadata: ["error": "\(error)"])
+            return .requeue
         }
     }
 
@@ -303,12 +310,16 @@ public struct HubOutbox: Sendable {
         try await database.query("SELECT * FROM hub_deliveries ORDER BY updated_at DESC LIMIT \(limit)").map(Self.delivery)
     }
 
-    /// Sends an event again (console), with a fresh distribution id.
-    public func retry(eventID: String, actor: String) async throws -> Bool {
+    /// Sends an event again (console), with a fresh distribution id — refused while it is being sent, or when a later
+    /// message of the orientation already carries its state (sending the older one would overwrite it at the LRM).
+    public func retry(eventID: String, actor: String, now: Date = Date()) async throws -> Bool {
         let rows = try await database.query("""
             UPDATE hub_deliveries SET state = 'en_attente', distribution_id = NULL, next_attempt_at = ?, updated_at = ?
-            WHERE event_id = ? AND state IN ('erreur', 'non_configure', 'en_attente') RETURNING event_id
-            """, [.date(Date()), .date(Date()), .text(eventID)])
+            WHERE event_id = ? AND state IN ('erreur', 'non_configure') AND (lease_until IS NULL OR lease_until < ?)
+              AND NOT EXISTS (SELECT 1 FROM hub_deliveries l WHERE l.orientation_id = hub_deliveries.orientation_id
+                              AND l.sequence > hub_deliveries.sequence AND l.state NOT IN ('erreur', 'remplace'))
+            RETURNING event_id
+            """, [.date(now), .date(now), .text(eventID), .date(now)])
         if !rows.isEmpty { try await AuditLog(database).record(AuditEntry(actor: actor, action: "hub.retry", target: eventID)) }
         return !rows.isEmpty
     }

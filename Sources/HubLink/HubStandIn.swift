@@ -106,7 +106,7 @@ public final class HubStandIn: HubTransport, Sendable {
         }
     }
 
-    public func consume(queues names: [String], _ handler: @escaping @Sendable (HubDelivery) async -> Bool) async throws {
+    public func consume(queues names: [String], _ handler: @escaping @Sendable (HubDelivery) async -> HubDisposition) async throws {
         while !Task.isCancelled {
             var delivered = false
             for name in names {
@@ -118,8 +118,8 @@ public final class HubStandIn: HubTransport, Sendable {
                 }
                 if let body = next {
                     delivered = true
-                    // A rejected message is dead-lettered: it leaves the queue either way.
-                    _ = await handler(HubDelivery(queue: name, body: body))
+                    // A rejected message is dead-lettered (it leaves the queue); a requeued one goes back.
+                    if await handler(HubDelivery(queue: name, body: body)) == .requeue { enqueue(name, body) }
                 }
             }
             if !delivered { try? await Task.sleep(for: .milliseconds(50)) }

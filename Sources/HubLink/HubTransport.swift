@@ -10,14 +10,24 @@ public struct HubDelivery: Sendable {
     }
 }
 
+/// What becomes of a consumed message.
+public enum HubDisposition: Sendable {
+    /// Stored: acknowledged.
+    case acknowledge
+    /// Unreadable: rejected without requeue (dead-lettered).
+    case reject
+    /// Not stored this time: given back to the queue.
+    case requeue
+}
+
 /// How the platform talks to Hub Santé: publish to the `hubsante` exchange with its own client id as routing key,
 /// returning once the broker has confirmed; consume its queues with manual acknowledgement. The AMQP 0-9-1 client
 /// and the in-process stand-in implement it.
 public protocol HubTransport: Sendable {
     func publish(_ body: Data, routingKey: String, contentType: String, persistent: Bool) async throws
-    /// Delivers the messages of `queues` to `handler` until cancelled; a message is acknowledged when the handler
-    /// returns true, rejected without requeue (dead-lettered) when it returns false.
-    func consume(queues: [String], _ handler: @escaping @Sendable (HubDelivery) async -> Bool) async throws
+    /// Delivers the messages of `queues` to `handler` until cancelled, then acknowledges, rejects or requeues each as
+    /// the handler says.
+    func consume(queues: [String], _ handler: @escaping @Sendable (HubDelivery) async -> HubDisposition) async throws
 }
 
 public struct HubTransportError: Error, Sendable, CustomStringConvertible {

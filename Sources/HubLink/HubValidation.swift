@@ -17,7 +17,7 @@ public enum HubValidation {
 
     static let instantPattern = try! NSRegularExpression(pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}[-+]\\d{2}:\\d{2}$")
 
-    static func matches(_ text: String, _ regex: NSRegularExpression) -> Bool {
+    public static func matches(_ text: String, _ regex: NSRegularExpression) -> Bool {
         regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
@@ -144,8 +144,8 @@ public enum HubValidation {
         }
     }
 
-    static let rpps = try! NSRegularExpression(pattern: "^81[0-9]{10}$")
-    static let structure = try! NSRegularExpression(pattern: "^(1[0-9A-Za-z]{9}|3[0-9]{14})$")
+    public static let rpps = try! NSRegularExpression(pattern: "^81[0-9]{10}$")
+    public static let structure = try! NSRegularExpression(pattern: "^(1[0-9A-Za-z]{9}|3[0-9]{14})$")
 
     static func appointment(_ a: Object, _ path: String, _ problems: inout [String]) {
         only(a, ["appointmentId", "method", "created", "start", "end", "status", "orientationCategory", "practitioner",

@@ -391,6 +391,8 @@ public enum SchemaMigrations {
             "CREATE INDEX hub_deliveries_due ON hub_deliveries (state, next_attempt_at)",
             "CREATE INDEX hub_deliveries_distribution ON hub_deliveries (distribution_id)",
             "CREATE INDEX hub_deliveries_orientation ON hub_deliveries (orientation_id, sequence)",
+            // One conformance run at a time per vendor, whatever the node.
+            "CREATE UNIQUE INDEX conformance_runs_running ON conformance_runs (editor_id) WHERE state = 'en_cours'",
         ]),
     ]
 }

@@ -146,14 +146,22 @@ public final class ConformanceRuns: Sendable {
         let inputs = try await inputs(editorID)
         let id = RandomID.uuid()
         let started = Date()
-        let running = try await database.query("SELECT id FROM conformance_runs WHERE editor_id = ? AND state = 'en_cours' AND started_at > ?",
-                                                [.text(editorID), .date(started.addingTimeInterval(-1_800))])
-        if let existing = running.first, let runID = try? existing.string("id") { return runID }
-        try await database.transaction { tx in
-            try await tx.query("INSERT INTO conformance_runs (id, editor_id, state, actor, started_at) VALUES (?, ?, 'en_cours', ?, ?)",
-                               [.text(id), .text(editorID), .text(actor), .date(started)])
-            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "editor.conformance_start", target: editorID, detail: id))
+        // One run at a time per vendor (a unique index on the running ones): a run left running by a stopped node
+        // for more than half an hour is marked interrupted first.
+        let existing: String? = try await database.transaction { tx in
+            try await tx.query("UPDATE conformance_runs SET state = 'interrompu' WHERE editor_id = ? AND state = 'en_cours' AND started_at < ?",
+                               [.text(editorID), .date(started.addingTimeInterval(-1_800))])
+            let inserted = try await tx.query(
+                "INSERT INTO conformance_runs (id, editor_id, state, actor, started_at) VALUES (?, ?, 'en_cours', ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+                [.text(id), .text(editorID), .text(actor), .date(started)])
+            guard inserted.isEmpty else {
+                try await AuditLog(tx).record(AuditEntry(actor: actor, action: "editor.conformance_start", target: editorID, detail: id))
+                return nil
+            }
+            return try await tx.query("SELECT id FROM conformance_runs WHERE editor_id = ? AND state = 'en_cours'", [.text(editorID)])
+                .first.map { try $0.string("id") }
         }
+        if let existing { return existing }
         let settings = settings(for: editor, inputs: inputs)
         let database = self.database, logger = self.logger, tasks = self.tasks
         let task = Task {

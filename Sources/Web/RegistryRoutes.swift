@@ -212,9 +212,20 @@ struct RegistryRoutes {
         var enabled: Bool?
     }
 
+    /// `samuClientID` absent keeps it, `null` clears it.
     struct TerritoryBody: Decodable {
         var samuClientID: String?
+        var clearsSAMU = false
         var active: Bool?
+
+        enum CodingKeys: String, CodingKey { case samuClientID, active }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            samuClientID = try c.decodeIfPresent(String.self, forKey: .samuClientID)
+            clearsSAMU = c.contains(.samuClientID) && samuClientID == nil
+            active = try c.decodeIfPresent(Bool.self, forKey: .active)
+        }
     }
 
     struct UserBody: Decodable {
@@ -269,7 +280,8 @@ struct RegistryRoutes {
             let code = try context.parameters.require("code")
             let current = try await territories.get(code)
             let item = try await Self.mapped {
-                try await territories.update(code, samuClientID: body.samuClientID, active: body.active ?? current?.active ?? true,
+                try await territories.update(code, samuClientID: body.clearsSAMU ? nil : (body.samuClientID ?? current?.samuClientID),
+                                             active: body.active ?? current?.active ?? true,
                                              actor: context.actor ?? "api-token")
             }
             return try AdminEditorRoutes.json(.ok, item)

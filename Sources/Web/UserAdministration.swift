@@ -4,7 +4,7 @@ import Storage
 
 /// Account management for account managers and administrators, with least privilege: a national administrator
 /// manages every account; an administrator every role but national administrator, an account manager the
-/// operational roles only — both only for accounts of their own territories, and with territories among theirs.
+/// operational roles only — both only for accounts whose territories are all theirs, and with territories among theirs.
 /// Nobody changes his own roles or disables himself. New accounts and resets get a one-time link by e-mail: no
 /// password is ever shown or chosen by the manager.
 public struct UserAdministration: Sendable {
@@ -36,7 +36,9 @@ public struct UserAdministration: Sendable {
     /// Whether `actor` may see and manage `account`.
     public static func manages(_ actor: Account, _ account: Account) -> Bool {
         if isNational(actor) { return true }
-        return account.roles.isSubset(of: grantable(by: actor)) && !Set(account.territories).isDisjoint(with: actor.territories)
+        // Every territory of the account must be the manager's: he cannot act on an account that reaches elsewhere.
+        return account.roles.isSubset(of: grantable(by: actor)) && !account.territories.isEmpty
+            && Set(account.territories).isSubset(of: actor.territories)
     }
 
     public func visible(to actor: Account) async throws -> [Account] {

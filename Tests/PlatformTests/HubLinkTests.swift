@@ -85,7 +85,7 @@ struct HubLinkTests {
         let consumer = Task {
             try await hub.consume(queues: [Self.sender + ".ack", Self.sender + ".info", "fr.health.autre.info"]) { delivery in
                 received.value.append(delivery)
-                return true
+                return .acknowledge
             }
         }
         let deadline = ContinuousClock.now + .seconds(5)

@@ -3,7 +3,7 @@ import Foundation
 import Identity
 import Storage
 import Testing
-import Web
+@testable import Web
 
 /// Registries of the console: LRM origins, SAS territories with their SAMU, and user management within each
 /// manager's perimeter.
@@ -130,5 +130,28 @@ struct RegistryTests {
             }
             try await admin.shutdown()
         }
+    }
+
+    @Test("perimeter: a manager acts only on accounts whose territories are all his; a territory update keeps what it does not name")
+    func perimeterAndPartialUpdates() throws {
+        func account(_ roles: Set<Role>, _ territories: [String]) -> Account {
+            Account(id: UUID().uuidString, email: "x@test.sas", displayName: "X", idnps: nil, mustChangePassword: false, status: .active,
+                    statusReason: nil, roles: roles, territories: territories, failedAttempts: 0, lockedUntil: nil, lastLoginAt: nil,
+                    createdAt: Date(), version: 1)
+        }
+        let admin69 = account([.administrator], ["69"])
+        #expect(UserAdministration.manages(admin69, account([.regulator], ["69"])))
+        #expect(!UserAdministration.manages(admin69, account([.regulator], ["69", "75"])), "reaches a territory that is not his")
+        #expect(!UserAdministration.manages(admin69, account([.regulator], [])))
+        #expect(!UserAdministration.manages(admin69, account([.nationalAdministrator], ["69"])))
+        #expect(UserAdministration.manages(account([.nationalAdministrator], []), account([.regulator], ["69", "75"])))
+        let manager = account([.accountManager], ["69"])
+        #expect(!UserAdministration.manages(manager, account([.administrator], ["69"])))
+
+        let decoder = JSONDecoder()
+        let absent = try decoder.decode(RegistryRoutes.TerritoryBody.self, from: Data(#"{"active": false}"#.utf8))
+        #expect(absent.samuClientID == nil && !absent.clearsSAMU && absent.active == false)
+        let cleared = try decoder.decode(RegistryRoutes.TerritoryBody.self, from: Data(#"{"samuClientID": null}"#.utf8))
+        #expect(cleared.clearsSAMU)
     }
 }
