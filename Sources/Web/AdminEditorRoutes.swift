@@ -124,9 +124,7 @@ struct AdminEditorRoutes {
             let id = try context.parameters.require("id")
             _ = try await find(id)
             let inputs: ConformanceRuns.Inputs = try await Self.body(request)
-            do { try await runs.setInputs(inputs, for: id, actor: context.actor ?? "api-token") } catch let error as ConformanceRuns.InvalidInputs {
-                throw AppError(.unprocessableContent, code: "invalid_inputs", message: "Entrées invalides : " + error.problems.joined(separator: " ; ") + ".")
-            }
+            try await guarded { try await runs.setInputs(inputs, for: id, actor: context.actor ?? "api-token") }
             return try Self.json(.ok, inputs)
         }
         group.get("{id}/conformance") { _, context in
@@ -160,20 +158,27 @@ struct AdminEditorRoutes {
         }
     }
 
-    func find(_ id: String) async throws -> Editor {
+    func find(_ id: String) async throws -> Editor { try await Self.find(id, in: store) }
+
+    /// One editor, or 404 with a French message (also the console's).
+    static func find(_ id: String, in store: EditorStore) async throws -> Editor {
         do { return try await store.get(id) } catch EditorStore.RegistryError.notFound {
             throw AppError(.notFound, code: "editor_not_found", message: "Éditeur « \(id) » introuvable.")
         }
     }
 
-    /// Maps registry errors to HTTP statuses with French messages.
-    func guarded(_ body: () async throws -> Void) async throws {
-        do { try await body() } catch let error as EditorStore.InvalidEditor {
+    func guarded<T>(_ body: () async throws -> T) async throws -> T { try await Self.guarded(body) }
+
+    /// Maps registry and conformance-input errors to HTTP statuses with French messages (API and console).
+    static func guarded<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let error as EditorStore.InvalidEditor {
             throw AppError(.unprocessableContent, code: "invalid_editor", message: error.description)
         } catch EditorStore.RegistryError.notFound(let id) {
             throw AppError(.notFound, code: "editor_not_found", message: "Éditeur « \(id) » introuvable.")
         } catch EditorStore.RegistryError.alreadyExists(let id) {
             throw AppError(.conflict, code: "editor_exists", message: "L'éditeur « \(id) » existe déjà.")
+        } catch let error as ConformanceRuns.InvalidInputs {
+            throw AppError(.unprocessableContent, code: "invalid_inputs", message: "Entrées invalides : " + error.problems.joined(separator: " ; ") + ".")
         }
     }
 

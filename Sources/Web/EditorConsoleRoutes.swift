@@ -45,23 +45,9 @@ struct EditorConsoleRoutes {
         Response(status: .seeOther, headers: [.location: path + "?message=" + RequirePermission.encode(message)])
     }
 
-    func find(_ id: String) async throws -> Editor {
-        do { return try await store.get(id) } catch EditorStore.RegistryError.notFound {
-            throw AppError(.notFound, code: "editor_not_found", message: "Éditeur « \(id) » introuvable.")
-        }
-    }
+    func find(_ id: String) async throws -> Editor { try await AdminEditorRoutes.find(id, in: store) }
 
-    func guarded<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let error as EditorStore.InvalidEditor {
-            throw AppError(.unprocessableContent, code: "invalid_editor", message: error.description)
-        } catch EditorStore.RegistryError.notFound(let id) {
-            throw AppError(.notFound, code: "editor_not_found", message: "Éditeur « \(id) » introuvable.")
-        } catch EditorStore.RegistryError.alreadyExists(let id) {
-            throw AppError(.conflict, code: "editor_exists", message: "L'éditeur « \(id) » existe déjà.")
-        } catch let error as ConformanceRuns.InvalidInputs {
-            throw AppError(.unprocessableContent, code: "invalid_inputs", message: "Entrées invalides : " + error.problems.joined(separator: " ; ") + ".")
-        }
-    }
+    func guarded<T>(_ body: () async throws -> T) async throws -> T { try await AdminEditorRoutes.guarded(body) }
 
     func health(_ editor: Editor) -> [String: Any] {
         let health = aggregator.health(editorID: editor.id)

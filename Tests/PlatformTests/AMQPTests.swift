@@ -23,6 +23,13 @@ struct AMQPTests {
     static let platform = "fr.health.test.ptfsas"
     static let samu = "fr.health.samu690"
 
+    /// A platform node publishing to the test broker with the platform's certificate.
+    static var amqpNode: [String: String] {
+        ["hub.mode": "amqp", "hub.amqp_url": "amqps://127.0.0.1:\(tlsPort)/\(vhost)",
+         "hub.tls.certificate": pki.certificatePath(platform), "hub.tls.key": pki.keyPath(platform),
+         "hub.tls.ca": pki.caChainPath, "hub.client_id": platform, "hub.poll_seconds": "1"]
+    }
+
     static func configuration(_ client: String) throws -> AMQPConnection.Configuration {
         let tls = try TLSConfigurations.client(caPath: pki.caChainPath, certificatePath: pki.certificatePath(client),
                                                keyPath: pki.keyPath(client))
@@ -183,11 +190,7 @@ struct AMQPTests {
         let received = NIOLockedBox<[String]>([])
         let dispatcher = Task { try await Self.runDispatcher() }
         let lrm = Task { try await Self.runLRM(received: received) }
-        let platform = try await RunningPlatform.start(settings: [
-            "hub.mode": "amqp", "hub.amqp_url": "amqps://127.0.0.1:\(Self.tlsPort)/\(Self.vhost)",
-            "hub.tls.certificate": Self.pki.certificatePath(Self.platform), "hub.tls.key": Self.pki.keyPath(Self.platform),
-            "hub.tls.ca": Self.pki.caChainPath, "hub.client_id": Self.platform, "hub.poll_seconds": "1",
-        ])
+        let platform = try await RunningPlatform.start(settings: Self.amqpNode)
         var failure: (any Error)?
         do {
             let db = platform.app.database
@@ -231,11 +234,7 @@ struct AMQPTests {
         let received = NIOLockedBox<[String]>([])
         let dispatcher = Task { await Self.keepRunning { try await Self.runDispatcher() } }
         let lrm = Task { await Self.keepRunning { try await Self.runLRM(received: received) } }
-        let platform = try await RunningPlatform.start(settings: [
-            "hub.mode": "amqp", "hub.amqp_url": "amqps://127.0.0.1:\(Self.tlsPort)/\(Self.vhost)",
-            "hub.tls.certificate": Self.pki.certificatePath(Self.platform), "hub.tls.key": Self.pki.keyPath(Self.platform),
-            "hub.tls.ca": Self.pki.caChainPath, "hub.client_id": Self.platform, "hub.poll_seconds": "1",
-        ])
+        let platform = try await RunningPlatform.start(settings: Self.amqpNode)
         var failure: (any Error)?
         do {
             let db = platform.app.database

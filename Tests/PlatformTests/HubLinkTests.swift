@@ -191,3 +191,40 @@ struct HubLinkTests {
         }
     }
 }
+
+/// The INT_L02 console on a node whose link runs on the in-process Hub.
+@Suite("LRM link console")
+struct HubConsoleTests {
+    @Test("/admin/hub lists the deliveries; a refused one is sent again with « Renvoyer » once the cause is fixed")
+    func console() async throws {
+        try await IdentityEnvironment.with(settings: ["hub.mode": "standin", "hub.poll_seconds": "1"]) { env in
+            let db = env.platform.app.database
+            let territories = TerritoryStore(database: db, departments: try Departments.load())
+            _ = try await territories.update("69", samuClientID: "fr.health.inconnu", active: true, actor: "test")
+            let (_, outbox, orientation) = try await HubLinkTests.setUp(db, samu: nil)
+            func state() async throws -> HubOutbox.State? { try await outbox.deliveries(orientationID: orientation.id).first?.state }
+            var deadline = ContinuousClock.now + .seconds(20)
+            while try await state() != .error && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await state() == .error, "the Hub knows no such SAMU: 501")
+
+            let browser = try await env.nationalAdministrator()
+            let page = try await browser.request(env.base + "/admin/hub")
+            #expect(page.status == 200 && page.body.contains("data-etat=\"erreur\"") && page.body.contains("501"))
+            let csrf = try #require(page.hidden("_csrf"))
+            let event = try #require(try await outbox.deliveries(orientationID: orientation.id).first?.eventID)
+            _ = try await territories.update("69", samuClientID: "fr.health.samu690", active: true, actor: "test")
+            let retried = try await browser.request(env.base + "/admin/hub/\(event)/relancer", method: .POST, form: ["_csrf": csrf])
+            #expect(retried.status == 303 && retried.location?.contains("remis") == true)
+            deadline = ContinuousClock.now + .seconds(20)
+            while try await state() != .received && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await state() == .received)
+            let json = try await browser.request(env.base + "/admin/hub", headers: [("Accept", "application/json")])
+            #expect(json.body.contains("\"state\":\"recu\""))
+            // Nothing more to send for it, and other roles are refused.
+            let again = try await browser.request(env.base + "/admin/hub/\(event)/relancer", method: .POST, form: ["_csrf": csrf])
+            #expect(again.location?.contains("Rien") == true)
+            try await browser.shutdown()
+            #expect(try await env.browser.request(env.base + "/admin/hub").status != 200)
+        }
+    }
+}
