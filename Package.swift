@@ -86,7 +86,7 @@ let package = Package(
         ),
         .target(
             name: "Agenda",
-            dependencies: ["Storage", "SASDomain", "FHIR"],
+            dependencies: ["Storage", "SASDomain", "FHIR", "Directory"],
             swiftSettings: swiftSettings
         ),
         .target(

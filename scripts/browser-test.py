@@ -324,6 +324,67 @@ def main():
         failed = admin.evaluate("Array.from(document.querySelectorAll('table.conformite tr.ko td:first-child')).map(c => c.textContent)")
         check(verdict.startswith("conforme"), f"the demo vendor is not conforming: {verdict} {failed}")
         admin.screenshot("12-controle-conformite")
+
+        # 8. The demo practitioner (Dr Anne Roux, Lyon 3e, no booking vendor), in a browser context of her own, adds a
+        #    SAS-agenda slot for tomorrow 07:10 from the week grid with the keyboard; the regulator then finds it.
+        doctor_password = os.environ.get("SAS_DEMO_DOCTOR_PASSWORD")
+        check(doctor_password, "SAS_DEMO_DOCTOR_PASSWORD is not set")
+        doctor_context = browser.send("Target.createBrowserContext")["browserContextId"]
+        doctor = Page(browser, browser.send("Target.createTarget", {"url": "about:blank", "browserContextId": doctor_context})["targetId"])
+        doctor.goto(BASE + "/connexion?retour=/espace")
+        doctor.evaluate(f"""(() => {{
+            document.getElementById('email').value = 'medecin@demo.sas.localhost';
+            document.getElementById('password').value = {json.dumps(doctor_password)};
+            document.querySelector('form[action="/connexion"]').submit();
+        }})()""")
+        doctor.wait("location.pathname.startsWith('/espace/agenda/ps/') && document.querySelector('table.semaine')", what="the practitioner's week")
+        doctor_idnps = doctor.evaluate("location.pathname.split('/').pop()")
+        tomorrow = time.strftime("%Y-%m-%d", time.localtime(time.time() + 86400))
+        # Show tomorrow's week, focus the grid and move with the arrow keys to tomorrow 07:00, then Enter.
+        doctor.goto(BASE + doctor.evaluate("location.pathname") + "?semaine=" + tomorrow)
+        doctor.evaluate("document.querySelector('table.semaine td[tabindex=\"0\"]').focus()")
+        def key(name):
+            doctor.send("Input.dispatchKeyEvent", {"type": "keyDown", "key": name, "code": name, "windowsVirtualKeyCode": {"ArrowUp": 38, "ArrowDown": 40, "ArrowLeft": 37, "ArrowRight": 39, "Enter": 13}[name]})
+            doctor.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": name, "code": name})
+        for _ in range(8):
+            key("ArrowLeft")
+        for _ in range(20):
+            key("ArrowUp")
+        column = doctor.evaluate(f"Array.from(document.querySelectorAll('table.semaine thead th[data-jour]')).findIndex(th => th.dataset.jour === {json.dumps(tomorrow)})")
+        check(column >= 0, f"tomorrow {tomorrow} is not in the shown week")
+        for _ in range(column):
+            key("ArrowRight")
+        key("ArrowDown")  # 06:00 → 07:00
+        key("Enter")
+        filled = doctor.evaluate("[document.getElementById('jour').value, document.getElementById('debut').value, document.activeElement.id]")
+        check(filled == [tomorrow, "07:00", "debut"], f"the keyboard did not prepare the form: {filled}")
+        doctor.evaluate("""(() => {
+            document.getElementById('debut').value = '07:10';
+            document.getElementById('fin').value = '07:25';
+            document.getElementById('form-creneau').submit();
+        })()""")
+        doctor.wait("document.readyState === 'complete' && document.querySelector('p.confirmation') !== null", what="slot added")
+        check("visible des régulateurs" in doctor.evaluate("document.querySelector('p.confirmation').textContent"), "no confirmation of the new slot")
+        check(doctor.evaluate("Array.from(document.querySelectorAll('a.occurrence')).some(a => a.textContent.includes('07:10'))"), "the new slot is not in the week grid")
+        doctor.screenshot("13-agenda-professionnel")
+        summary["agenda_slot"] = tomorrow + " 07:10"
+        # The regulator searches with Dr Roux as médecin traitant: her card comes first, with tomorrow's 07:10 slot.
+        page.goto(BASE + "/recherche")
+        page.evaluate(f"""(() => {{
+            document.getElementById('what').value = 'médecin généraliste';
+            document.getElementById('where').value = {json.dumps(ADDRESS)};
+            document.getElementById('medecin').value = {json.dumps(doctor_idnps)};
+            document.getElementById('form-recherche').requestSubmit();
+        }})()""")
+        page.wait("document.querySelector('#filtres') && !document.querySelector('#filtres').hidden", timeout=30, what="results with the médecin traitant")
+        found = page.evaluate("""(() => {
+            const card = Array.from(document.querySelectorAll('#resultats article.offre')).find(a => a.textContent.includes('Anne ROUX'));
+            if (!card) return 'no card';
+            const slot = Array.from(card.querySelectorAll('button.creneau[data-source=sas]')).find(b => b.textContent.startsWith('07:10'));
+            return slot ? 'ok' : 'no slot: ' + card.textContent.replace(/\\s+/g, ' ').slice(0, 300);
+        })()""")
+        page.screenshot("14-regulateur-trouve-le-creneau")
+        check(found == "ok", f"the regulator does not find the practitioner's new slot: {found}")
     finally:
         browser.close()
     print(json.dumps(summary, ensure_ascii=False))

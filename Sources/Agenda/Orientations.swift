@@ -263,6 +263,8 @@ public struct OrientationStore: Sendable {
                 try await tx.query("""
                     UPDATE agenda_slots SET booked = booked - 1, version = version + 1, updated_at = ? WHERE id = ? AND booked > 0
                     """, [.date(now), .text(slot)])
+                // The place is free again: every node's search must see it.
+                try await AgendaBook.bumpVersion(tx)
             }
             try await Self.recordEvent(tx, orientationID: id, event: .status, status: status, actor: actor,
                                        detail: reason.map { String($0.prefix(300)) }, at: now)

@@ -24,6 +24,7 @@ public struct DirectoryReader: Sendable {
         public var specialties: [String]
         public var address: [String]
         public var phone: String?
+        public var additionalInfo: String?
     }
 
     /// Details by site id.
@@ -47,7 +48,7 @@ public struct DirectoryReader: Sendable {
             let chunk = Array(sites[start..<min(start + 500, sites.count)])
             let rows = try await database.query("""
                 SELECT s.id, s.address, s.phone, p.idnps, p.civility, p.exercise_civility, p.family_name, p.given_name,
-                       p.profession_code, p.specialties
+                       p.profession_code, p.specialties, p.additional_info
                 FROM dir_sites s JOIN dir_practitioners p ON p.idnps = s.idnps
                 WHERE s.id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
                 """, chunk.map { .integer($0) })
@@ -64,7 +65,8 @@ public struct DirectoryReader: Sendable {
                 let prefix = row.optionalString("exercise_civility") == "DR" ? "Dr" : civility
                 result[Int64(id)] = SiteDetails(
                     name: "\(prefix) \(row.optionalString("given_name") ?? "") \(row.optionalString("family_name") ?? "")",
-                    specialties: labels, address: address?.lines ?? [], phone: row.optionalString("phone"))
+                    specialties: labels, address: address?.lines ?? [], phone: row.optionalString("phone"),
+                    additionalInfo: row.optionalString("additional_info"))
             }
         }
         return result

@@ -197,6 +197,7 @@ public struct ResponseJSON {
         key("specialties", &f); strings(c.specialties)
         key("address", &f); strings(c.address)
         if let v = c.phone { key("phone", &f); string(v) }
+        if let v = c.additionalInfo { key("additionalInfo", &f); string(v) }
         key("latitude", &f); number(c.latitude)
         key("longitude", &f); number(c.longitude)
         key("distanceKm", &f); number(c.distanceKm)

@@ -112,11 +112,16 @@ struct RunState: Sendable {
         ConsultationType.allCases.filter { types.contains(ConsultationTypes($0)) }.map(\.code)
     }
 
+    /// Whether the practitioner declared himself unavailable (period or "vacances" switch) at `date`.
+    func isUnavailable(_ idnps: String, at date: Date) -> Bool {
+        guard let n = numberByIDNPS[idnps], n >= 0, Int(n) < catalog.practitioners.count else { return false }
+        return catalog.practitioners[Int(n)].vacations.contains(where: { $0.contains(date) })
+    }
+
     mutating func addAgenda(_ slots: [AgendaSlot], ringKm: Double, elapsed: Duration, streaming: Bool) -> SlotsArrival {
         var arrival: [String: [OfferSlot]] = [:]
         for s in slots where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
-            if let n = numberByIDNPS[s.practitioner.value], n >= 0, Int(n) < catalog.practitioners.count,
-               catalog.practitioners[Int(n)].vacations.contains(where: { $0.contains(s.start) }) { continue }
+            if isUnavailable(s.practitioner.value, at: s.start) { continue }
             let ref = SlotRef(start: s.start, origin: .agenda(Int32(agendaRows.count)))
             agendaRows.append(s)
             slotsByPractitioner[s.practitioner.value, default: []].append(ref)
@@ -142,6 +147,8 @@ struct RunState: Sendable {
                 slotsBySOSPlace[place.id, default: []].append(ref)
                 subject = association.value
             } else if let practitioner = s.practitioner {
+                // A declared unavailability removes the practitioner from search, vendor slots included.
+                if isUnavailable(practitioner.value, at: s.start) { continue }
                 slotsByPractitioner[practitioner.value, default: []].append(ref)
                 subject = practitioner.value
             } else { continue }

@@ -211,6 +211,8 @@ public final class SearchEngine: Sendable {
                 if kind == .cpts, !run.coveringCPTS.contains(where: { $0.idnst == s }) { continue }
             }
             if query.mode == .extra, !(facts.flags.contains(.participates) && facts.flags.contains(.acceptsExtra)) { continue }
+            // "En sus" means now: not while he is away.
+            if query.mode == .extra, facts.vacations.contains(where: { $0.contains(query.now) }) { continue }
             seen.insert(number)
             if list.count == configuration.maxCandidates { capped = true; break }
             list.append(Candidate(number: number, idnps: catalog.idnps[Int(number)], siteID: hit.siteID,
@@ -346,6 +348,7 @@ public final class SearchEngine: Sendable {
                 c.specialties = d.specialties
                 c.address = d.address
                 c.phone = d.phone
+                c.additionalInfo = d.additionalInfo
             }
             c.members = card.members?.map(fill)
             return c

@@ -45,6 +45,8 @@ public struct OfferCard: Sendable, Hashable, Codable {
     public var specialties: [String]
     public var address: [String]
     public var phone: String?
+    /// What the practitioner tells regulators (plain text, ≤ 1,000 characters).
+    public var additionalInfo: String? = nil
     public var latitude: Double
     public var longitude: Double
     public var distanceKm: Double

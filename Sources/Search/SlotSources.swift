@@ -48,37 +48,61 @@ public protocol AgendaSlotProvider: Sendable {
     func freeSlots(for practitioners: [IDNPS], window: ClosedRange<Date>) async throws -> [AgendaSlot]
 }
 
-/// The SAS agenda in storage (`agenda_slots`: one row per occurrence; recurring series are expanded by the agenda
+/// The SAS agenda in storage (`agenda_slots`: one row per occurrence; weekly series are expanded by the agenda
 /// workspace when they are written).
 ///
-/// Each node remembers which practitioners have a free occurrence to come (one small query every
-/// ``presenceSeconds``), so that a search queries storage only for candidates that have one; a write through this
-/// node calls ``invalidate()``, other nodes see it within ``presenceSeconds``.
+/// Each node remembers which practitioners have a free occurrence to come, so that a search queries storage only for
+/// candidates that have one. Every agenda write bumps `agenda.version` in its transaction; a node reads that version
+/// (one primary-key lookup) at most every ``versionCheckMilliseconds`` and reloads the set when it moved, so a slot
+/// entered on any node is searchable on every node within that delay. The set is also reloaded every
+/// ``presenceSeconds`` (occurrences pass).
 public final class StoredAgenda: AgendaSlotProvider {
     let database: any Database
-    private let presence = NIOLockedValueBox<(ids: Set<String>, loadedAt: ContinuousClock.Instant?)>(([], nil))
-    /// How long the presence set is trusted.
-    public static let presenceSeconds = 2
+    private struct Presence {
+        var ids: Set<String> = []
+        var loadedAt: ContinuousClock.Instant?
+        var version: String?
+        var checkedAt: ContinuousClock.Instant?
+    }
+    private let presence = NIOLockedValueBox(Presence())
+    /// How long the presence set is trusted when the version did not move.
+    public static let presenceSeconds = 60
+    /// How often the version is read.
+    public static let versionCheckMilliseconds = 200
+    /// The settings key bumped by every write (same as `AgendaBook.versionKey`).
+    public static let versionKey = "agenda.version"
 
     public init(database: any Database) { self.database = database }
 
-    /// Forgets the presence set (after a write).
+    /// Forgets the presence set (after a write through this node).
     public func invalidate() { presence.withLockedValue { $0.loadedAt = nil } }
 
     func practitionersWithFreeSlots() async throws -> Set<String> {
         let now = ContinuousClock.now
-        if let fresh = presence.withLockedValue({ p -> Set<String>? in
-            guard let loaded = p.loadedAt, now - loaded < .seconds(Self.presenceSeconds) else { return nil }
-            return p.ids
-        }) {
-            return fresh
+        let state = presence.withLockedValue { $0 }
+        var version = state.version
+        if let loaded = state.loadedAt, now - loaded < .seconds(Self.presenceSeconds) {
+            if let checked = state.checkedAt, now - checked < .milliseconds(Self.versionCheckMilliseconds) { return state.ids }
+            version = try await PlatformSettings(database).get(Self.versionKey)
+            if version == state.version {
+                presence.withLockedValue { $0.checkedAt = now }
+                return state.ids
+            }
+        } else {
+            version = try await PlatformSettings(database).get(Self.versionKey)
         }
         let rows = try await database.query("""
             SELECT DISTINCT idnps FROM agenda_slots WHERE start_at >= ? AND cancelled = 0 AND booked < capacity
             """, [.date(Date())])
         let ids = Set(rows.compactMap { $0.optionalString("idnps") })
-        presence.withLockedValue { $0 = (ids, now) }
+        presence.withLockedValue { $0 = Presence(ids: ids, loadedAt: now, version: version, checkedAt: now) }
         return ids
+    }
+
+    /// Bumps the version every node watches (in the writer's transaction).
+    public static func bumpVersion(on executor: any SQLExecutor) async throws {
+        let current = try await PlatformSettings(executor).get(versionKey).flatMap(Int.init) ?? 0
+        try await PlatformSettings(executor).set(versionKey, String(current + 1))
     }
 
     public func freeSlots(for practitioners: [IDNPS], window: ClosedRange<Date>) async throws -> [AgendaSlot] {
@@ -119,5 +143,6 @@ public final class StoredAgenda: AgendaSlotProvider {
                       .date(s.end), .int(Int(s.consultationTypes.rawValue)), .int(Int(s.kinds.rawValue)), .int(s.capacity),
                       .int(s.booked), .date(now)])
         }
+        try await bumpVersion(on: executor)
     }
 }

@@ -394,5 +394,74 @@ public enum SchemaMigrations {
             // One conformance run at a time per vendor, whatever the node.
             "CREATE UNIQUE INDEX conformance_runs_running ON conformance_runs (editor_id) WHERE state = 'en_cours'",
         ]),
+        Migration(12, "SAS agenda write side (weekly series), participation settings, structure settings and managers, delegations", [
+            // A weekly series ("récurrence hebdomadaire") in Europe/Paris wall-clock time; its occurrences are rows of
+            // agenda_slots (series_id set) expanded when written. An occurrence edited alone leaves the series.
+            """
+            CREATE TABLE agenda_series (
+                id TEXT PRIMARY KEY,
+                idnps TEXT NOT NULL REFERENCES dir_practitioners (idnps) ON DELETE CASCADE,
+                structure_idnst TEXT,
+                site_id BIGINT,
+                weekday INTEGER NOT NULL,
+                start_minute INTEGER NOT NULL,
+                end_minute INTEGER NOT NULL,
+                first_day TEXT NOT NULL,
+                last_day TEXT NOT NULL,
+                consultation_types INTEGER NOT NULL,
+                capacity INTEGER NOT NULL,
+                exceptions TEXT NOT NULL DEFAULT '',
+                created_by TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                version INTEGER NOT NULL DEFAULT 1
+            )
+            """,
+            "CREATE INDEX agenda_series_owner ON agenda_series (idnps)",
+            "ALTER TABLE agenda_slots ADD COLUMN series_id TEXT",
+            "ALTER TABLE agenda_slots ADD COLUMN structure_idnst TEXT",
+            "ALTER TABLE agenda_slots ADD COLUMN created_by TEXT",
+            "CREATE INDEX agenda_slots_series ON agenda_slots (series_id)",
+            "CREATE INDEX agenda_slots_structure ON agenda_slots (structure_idnst, start_at)",
+            // Participation settings the practitioner (or his delegate) keeps himself.
+            "ALTER TABLE dir_practitioners ADD COLUMN on_vacation INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE dir_practitioners ADD COLUMN hours_per_week INTEGER",
+            "ALTER TABLE dir_practitioners ADD COLUMN additional_info TEXT",
+            "ALTER TABLE dir_practitioners ADD COLUMN settings_version INTEGER NOT NULL DEFAULT 1",
+            """
+            CREATE TABLE structure_settings (
+                idnst TEXT PRIMARY KEY,
+                participates INTEGER NOT NULL,
+                hours_per_week INTEGER,
+                additional_info TEXT,
+                updated_by TEXT NOT NULL,
+                updated_at BIGINT NOT NULL,
+                version INTEGER NOT NULL DEFAULT 1
+            )
+            """,
+            """
+            CREATE TABLE structure_managers (
+                account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                idnst TEXT NOT NULL,
+                granted_by TEXT NOT NULL,
+                granted_at BIGINT NOT NULL,
+                PRIMARY KEY (account_id, idnst)
+            )
+            """,
+            // A delegate (secretary) acting on an agenda: owner is "idnps:<IDNPS>" or "idnst:<IDNST>".
+            """
+            CREATE TABLE agenda_delegations (
+                id TEXT PRIMARY KEY,
+                owner TEXT NOT NULL,
+                delegate_account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+                granted_by TEXT NOT NULL,
+                granted_at BIGINT NOT NULL,
+                revoked_by TEXT,
+                revoked_at BIGINT
+            )
+            """,
+            "CREATE UNIQUE INDEX agenda_delegations_active ON agenda_delegations (owner, delegate_account_id) WHERE revoked_at IS NULL",
+            "CREATE INDEX agenda_delegations_delegate ON agenda_delegations (delegate_account_id)",
+        ]),
     ]
 }

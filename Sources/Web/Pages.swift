@@ -53,6 +53,7 @@ public struct Pages: Sendable {
                           csrf: context.session?.csrfToken,
                           navigation: [
                               "navSearch": context.session?.account.has(.search) ?? false,
+                              "navWorkspace": context.session?.account.has(.manageOwnAgenda) ?? false,
                               "navOrientations": context.session?.account.has(.orient) ?? false,
                               "navAudit": context.session?.account.has(.readAudit) ?? false,
                               "navActivity": context.session?.account.has(.readActivity) ?? false,

@@ -217,6 +217,11 @@ public struct PlatformApp: Sendable {
         HubRoutes(outbox: hubOutbox, enabled: hubTransport != nil, pages: pages).register(on: router)
         LRMRoutes(origins: LRMOriginStore(database: database), regulator: regulatorRoutes, geocoder: reference.geocoder,
                   specialties: reference.specialties, pages: pages, database: database).register(on: router)
+        let agenda = self.agenda, directory = self.directory
+        WorkspaceRoutes(book: AgendaBook(database: database), workspace: WorkspaceStore(database: database),
+                        accounts: identity.accounts, editors: EditorStore(database: database), geocoder: reference.geocoder,
+                        pages: pages, onAgendaChange: { agenda.invalidate() },
+                        onDirectoryChange: { _ = try? await directory.refreshIfNeeded() }).register(on: router)
         ActivityRoutes(activity: ActivityStore(database: database), aggregator: aggregator, editors: EditorStore(database: database),
                        sync: regulatorSync, accounts: identity.accounts, pages: pages, database: database).register(on: router)
         extraRoutes?(router)

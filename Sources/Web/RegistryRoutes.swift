@@ -1,3 +1,4 @@
+import Agenda
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -173,7 +174,22 @@ struct RegistryRoutes {
                     ["code": $0.rawValue, "label": $0.label, "checked": account.roles.contains($0)]
                 },
                 "lastLogin": account.lastLoginAt.map { EditorConsoleRoutes.formatter.string(from: $0) } ?? "jamais",
+                "isManager": account.roles.contains(.structureManager),
+                "structures": try await WorkspaceStore(database: users.database).managedStructures(account.id).joined(separator: ", "),
             ], context: context)
+        }
+        people.post("{id}/structures") { request, context in
+            let id = try context.parameters.require("id")
+            let form = try await FormData.read(request)
+            let actor = Self.actor(context)
+            let account = try await Self.mapped { try await users.account(id, for: actor) }
+            guard account.roles.contains(.structureManager) else {
+                throw AppError(.unprocessableContent, code: "account", message: "Ce compte n'a pas le rôle « Gestionnaire de structure ».")
+            }
+            try await WorkspaceRoutes.mapped {
+                try await WorkspaceStore(database: users.database).setManagedStructures(id, Self.codes(form["structures"]), actor: actor.email)
+            }
+            return Self.redirect("/admin/utilisateurs/\(id)", "Structures gérées mises à jour.")
         }
         people.post("{id}/roles") { request, context in
             let id = try context.parameters.require("id")

@@ -276,7 +276,7 @@ struct RegulatorRoutes {
 
     /// Files of the workspace (script, style), served from the module's resources with a one-hour cache.
     static func asset(_ name: String) throws -> Response {
-        let types = ["recherche.js": "text/javascript; charset=utf-8", "sas.css": "text/css; charset=utf-8"]
+        let types = ["recherche.js": "text/javascript; charset=utf-8", "agenda.js": "text/javascript; charset=utf-8", "sas.css": "text/css; charset=utf-8"]
         guard let type = types[name], let url = Bundle.module.resourceURL?.appendingPathComponent("Templates/static/\(name)"),
               let data = try? Data(contentsOf: url) else {
             throw AppError(.notFound, code: "not_found", message: "Fichier introuvable.")
@@ -324,7 +324,7 @@ struct SearchPageModel {
             return [
                 "id": card.id, "kind": card.kind.rawValue, "name": card.name, "idnps": card.idnps ?? "", "idnst": card.idnst ?? "",
                 "specialties": card.specialties.joined(separator: ", "), "address": card.address.joined(separator: ", "),
-                "phone": card.phone ?? "", "distance": String(format: "%.1f", card.distanceKm).replacingOccurrences(of: ".", with: ","),
+                "phone": card.phone ?? "", "info": card.additionalInfo ?? "", "distance": String(format: "%.1f", card.distanceKm).replacingOccurrences(of: ".", with: ","),
                 "pourquoi": card.pourquoi, "days": groups.map { ["day": $0.0, "slots": $0.1] },
                 "hasSlots": !card.slots.isEmpty, "extra": card.acceptsExtraPatients && card.slots.isEmpty,
                 "preferred": card.preferredDoctor,

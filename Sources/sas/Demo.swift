@@ -134,6 +134,12 @@ struct Demo: AsyncParsableCommand {
             }
             let accounts = (try? await DemoIdentity.refreshAccounts(database: app.database,
                                                                     memoryKiB: configuration.passwordMemoryKiB)) ?? []
+            do {
+                try await DemoWorkspace.prepare(database: app.database)
+                _ = try await app.directory.refreshIfNeeded()
+            } catch {
+                logger.warning("demo workspace not prepared", metadata: ["error": "\(error)"])
+            }
             let accountLines = accounts.map { "    \($0.email)  \($0.password)  (\($0.roles))" }.joined(separator: "\n")
             let vendorLines = sandboxes.map { "    \($0.editor.configuration.name) (\($0.personality)) : \($0.editor.fhirBaseURL)" }
                 .joined(separator: "\n")
@@ -149,6 +155,7 @@ struct Demo: AsyncParsableCommand {
                   Recherche (API, jeton de démonstration) :
                     curl -H 'Authorization: Bearer \(secret)' \\
                       'http://127.0.0.1:\(http)/api/v1/search?what=generaliste&where=Lyon'
+                  Espace des professionnels (agenda SAS, participation, délégations) : http://127.0.0.1:\(http)/espace
                   Espace régulateur : http://127.0.0.1:\(http)/recherche\(agendaSlots > 0 ? "  (\(agendaSlots) créneaux d'agenda SAS ajoutés près de Lyon)" : "")
                   Comptes de démonstration (mots de passe tirés à chaque démarrage) :
                 \(accountLines)

@@ -13,6 +13,8 @@ enum DemoIdentity {
         ("regulateur@demo.sas.localhost", "Dr Claire Martin", [.regulator], ["69"], PSCProfessional.fixtures[0].idnps),
         ("ioa@demo.sas.localhost", "Sophie Bernard", [.ioa], ["69"], PSCProfessional.fixtures[2].idnps),
         ("medecin@demo.sas.localhost", "Dr Anne Roux", [.healthProfessional], ["69"], PSCProfessional.fixtures[4].idnps),
+        ("gestionnaire@demo.sas.localhost", "Coordination CPTS (démo)", [.structureManager], ["69"], nil),
+        ("secretariat@demo.sas.localhost", "Secrétariat du Dr Roux (démo)", [.delegate], ["69"], nil),
         ("admin@demo.sas.localhost", "Administration nationale (démo)", [.nationalAdministrator, .administrator], [], nil),
     ]
 

@@ -93,7 +93,8 @@ public final class DirectoryIndexLoader: Sendable {
         let started = ContinuousClock.now
         let rows = try await database.query("""
             SELECT s.id, s.idnps, s.latitude, s.longitude, p.specialties, p.profession_code, p.participates,
-                   p.participation_mode, p.participation_structure, p.accepts_extra, p.forfait_reorientation, p.vacations
+                   p.participation_mode, p.participation_structure, p.accepts_extra, p.forfait_reorientation, p.vacations,
+                   p.on_vacation
             FROM dir_sites s JOIN dir_practitioners p ON p.idnps = s.idnps
             ORDER BY s.idnps, s.id
             """)
@@ -135,9 +136,11 @@ public final class DirectoryIndexLoader: Sendable {
             let vendors = vendorLinks[practitioner] ?? []
             if !vendors.isEmpty { flags.insert(.vendorAgenda) }
             if isNew {
-                let vacations = row.optionalString("vacations").flatMap {
+                var vacations = row.optionalString("vacations").flatMap {
                     try? decoder.decode([VacationPeriod].self, from: Data($0.utf8))
                 } ?? []
+                // The "vacances" switch: absent until switched off.
+                if row.bool("on_vacation") { vacations.append(VacationPeriod(start: .distantPast, end: .distantFuture)) }
                 practitioners.append(CatalogPractitioner(
                     flags: flags, structure: row.optionalString("participation_structure").flatMap { try? IDNST(parsing: $0) },
                     vacations: vacations, vendors: vendors))
@@ -148,7 +151,10 @@ public final class DirectoryIndexLoader: Sendable {
                 specialties: codes, profession: UInt8(row.optionalString("profession_code") ?? "") ?? 0, flags: flags))
         }
         let index = SpatialIndex(sites: sites, generation: UInt64(version))
-        let structures = try await Self.loadStructures(database, decoder: decoder)
+        // Structures whose manager switched SAS participation off are not offered (no settings row: participating).
+        let withdrawn = Set(try await database.query("SELECT idnst FROM structure_settings WHERE participates = 0")
+            .compactMap { $0.optionalString("idnst") })
+        let structures = try await Self.loadStructures(database, decoder: decoder).filter { !withdrawn.contains($0.idnst.value) }
         current.withLockedValue {
             $0 = DirectoryCatalog(index: index, idnps: idnps, version: version, practitioners: practitioners,
                                   structures: structures)
@@ -159,10 +165,11 @@ public final class DirectoryIndexLoader: Sendable {
     }
 
     /// Every stored structure (areas and consultation places decoded).
-    static func loadStructures(_ database: any Database, decoder: JSONDecoder) async throws -> [Structure] {
+    public static func loadStructures(_ database: any Database, decoder: JSONDecoder, idnst: String? = nil) async throws -> [Structure] {
         try await database.query("""
-            SELECT idnst, kind, name, department, latitude, longitude, phone, area, places FROM dir_structures ORDER BY idnst
-            """).compactMap { row in
+            SELECT idnst, kind, name, department, latitude, longitude, phone, area, places FROM dir_structures
+            \(idnst == nil ? "" : "WHERE idnst = ?") ORDER BY idnst
+            """, idnst.map { [.text($0)] } ?? []).compactMap { row in
             guard let idnst = row.optionalString("idnst").flatMap({ try? IDNST(parsing: $0) }),
                   let kind = row.optionalString("kind").flatMap(StructureKind.init(rawValue:)),
                   let area = row.optionalString("area").flatMap({ try? decoder.decode(InterventionArea.self, from: Data($0.utf8)) })

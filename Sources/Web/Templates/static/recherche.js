@@ -194,6 +194,7 @@
     var details = [offer.specialties.join(", "), km(offer.distanceKm), offer.address.join(", ")];
     if (offer.phone) details.push("☎ " + offer.phone);
     node.appendChild(el("p", { class: "muted" }, details.filter(Boolean).join(" · ")));
+    if (offer.additionalInfo) node.appendChild(el("p", { class: "info-ps" }, offer.additionalInfo));
     var days = {};
     var order = [];
     offer.slots.forEach(function (slot) {
