@@ -136,8 +136,7 @@ public struct AgendaBook: Sendable {
     public static let versionKey = "agenda.version"
 
     static func bumpVersion(_ tx: any SQLExecutor) async throws {
-        let current = try await PlatformSettings(tx).get(versionKey).flatMap(Int.init) ?? 0
-        try await PlatformSettings(tx).set(versionKey, String(current + 1))
+        try await PlatformSettings(tx).increment(versionKey)
     }
 
     // MARK: reading
@@ -424,11 +423,16 @@ public struct AgendaBook: Sendable {
             try Self.validateSeries(first: series.firstDay, last: lastDay)
             try await Self.checkSite(change.siteID, practitioner: series.practitioner, on: tx)
             // Future occurrences: those with patients stay (detached), the others are replaced.
-            let future = try await tx.query("SELECT * FROM agenda_slots WHERE series_id = ? AND start_at > ?",
+            let today = ParisClock.day(of: now)
+            let lock = tx.dialect == .postgres ? " FOR UPDATE" : ""
+            let future = try await tx.query("SELECT * FROM agenda_slots WHERE series_id = ? AND start_at > ?\(lock)",
                                              [.text(id), .date(now)]).map(Self.occurrence)
             let kept = future.filter { $0.booked > 0 }
-            let keptDays = Set(kept.map(\.day)).union(series.exceptions)
-            let today = ParisClock.day(of: now)
+            // Today's occurrence already under way stays as it is (and today is not written again).
+            let started = try await tx.query("SELECT start_at FROM agenda_slots WHERE series_id = ? AND start_at <= ? AND start_at >= ?",
+                                             [.text(id), .date(now), .date(ParisClock.instant(today, minute: 0))])
+                .compactMap { $0.optionalDate("start_at") }.map(ParisClock.day(of:))
+            let keptDays = Set(kept.map(\.day)).union(series.exceptions).union(started)
             let planned = Self.weeklyDays(from: series.firstDay, through: lastDay)
                 .filter { $0 >= today && !keptDays.contains($0) }
                 .map { day in
@@ -478,6 +482,7 @@ public struct AgendaBook: Sendable {
             if let expectedVersion, expectedVersion != current.version {
                 throw AgendaError(.conflict, "Ce créneau vient d'être modifié par quelqu'un d'autre : rechargez la semaine et recommencez.")
             }
+            guard current.end > now else { throw AgendaError(.invalid, "Un créneau passé ne se supprime plus (il reste dans l'historique).") }
             guard current.booked == 0 else {
                 throw AgendaError(.invalid, "\(current.booked) patient(s) y sont orientés : ce créneau ne peut pas être supprimé (les régulateurs doivent d'abord annuler leurs orientations).")
             }
@@ -498,13 +503,16 @@ public struct AgendaBook: Sendable {
     /// Deletes a series: its future occurrences without patients go, those with patients stay as single slots.
     /// Returns (deleted, kept).
     @discardableResult
-    public func deleteSeries(_ id: String, actor: String, sourceAddress: String? = nil,
+    public func deleteSeries(_ id: String, expectedVersion: Int? = nil, actor: String, sourceAddress: String? = nil,
                              now: Date = Date()) async throws -> (deleted: Int, kept: Int) {
         try await database.transaction { tx -> (Int, Int) in
             guard let series = try await tx.query("SELECT * FROM agenda_series WHERE id = ?", [.text(id)]).first.flatMap(Self.series) else {
                 throw AgendaError(.notFound, "Cette récurrence n'existe plus.")
             }
             try await Self.lock(series.practitioner, on: tx)
+            if let expectedVersion, expectedVersion != series.version {
+                throw AgendaError(.conflict, "Cette récurrence vient d'être modifiée par quelqu'un d'autre : rechargez la semaine et recommencez.")
+            }
             let deleted = try await tx.query("DELETE FROM agenda_slots WHERE series_id = ? AND start_at > ? AND booked = 0 RETURNING id",
                                              [.text(id), .date(now)]).count
             let kept = try await tx.query("UPDATE agenda_slots SET series_id = NULL WHERE series_id = ? RETURNING id, booked",

@@ -99,15 +99,28 @@ public struct WorkspaceStore: Sendable {
 
     /// Plain text for regulators: tags and control characters removed, whitespace kept readable, ≤ 1,000 characters.
     public static func sanitise(_ text: String?) throws -> String? {
-        guard var text = text else { return nil }
-        // Remove markup: anything between < and >, then lone angle brackets.
-        while let open = text.range(of: "<"), let close = text.range(of: ">", range: open.upperBound..<text.endIndex) {
-            text.replaceSubrange(open.lowerBound..<close.upperBound, with: " ")
+        guard let raw = text else { return nil }
+        // A bound before any work: the form field allows 1,000 characters, markup may add some.
+        guard raw.utf8.count <= 16_384 else {
+            throw AgendaError(.invalid, "Les informations complémentaires sont trop longues : 1 000 caractères au plus.")
         }
-        text = text.replacingOccurrences(of: "<", with: "").replacingOccurrences(of: ">", with: "")
-        text = String(String.UnicodeScalarView(text.unicodeScalars.filter { scalar in
-            scalar == "\n" || !(CharacterSet.controlCharacters.contains(scalar) || scalar.properties.generalCategory == .format)
-        }))
+        // One pass: markup (from a "<" opening a tag, comment or declaration to the next ">") becomes a space, control
+        // and format characters go; a lone "<" or ">" ("enfants < 6 ans") stays as text (shown escaped).
+        var scalars = String.UnicodeScalarView()
+        let input = Array(raw.unicodeScalars)
+        var inTag = false
+        for (i, scalar) in input.enumerated() {
+            if inTag { if scalar == ">" { inTag = false; scalars.append(" ") }; continue }
+            if scalar == "<", i + 1 < input.count,
+               input[i + 1].properties.isAlphabetic || "/!?".unicodeScalars.contains(input[i + 1]) {
+                inTag = true
+                continue
+            }
+            if scalar == "\n" || !(CharacterSet.controlCharacters.contains(scalar) || scalar.properties.generalCategory == .format) {
+                scalars.append(scalar)
+            }
+        }
+        let text = String(scalars)
         let lines = text.replacingOccurrences(of: "\r", with: "").split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         var cleaned = lines.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
@@ -397,8 +410,66 @@ public struct WorkspaceStore: Sendable {
         }
     }
 
-    /// Makes a practitioner a member (he then takes part in the SAS through the structure).
-    public func addMember(_ idnst: String, idnps: String, actor: String, sourceAddress: String? = nil, now: Date = Date()) async throws {
+    /// Invites a practitioner to take part through the structure: he becomes a member only when he accepts (on his
+    /// participation page), since membership changes how he takes part in the SAS.
+    public func invite(_ idnst: String, idnps: String, actor: String, sourceAddress: String? = nil, now: Date = Date()) async throws {
+        guard let view = try await structure(idnst) else { throw AgendaError(.notFound, "Structure \(idnst) inconnue de l'annuaire.") }
+        guard view.structure.kind != .cds else {
+            throw AgendaError(.invalid, "Les professionnels d'un centre de santé participent à titre salarié : pas de rattachement ici.")
+        }
+        guard !view.members.contains(where: { $0.idnps == idnps }) else {
+            throw AgendaError(.conflict, "Ce professionnel est déjà membre de la structure.")
+        }
+        try await database.transaction { tx in
+            guard try await !tx.query("SELECT idnps FROM dir_practitioners WHERE idnps = ?", [.text(idnps)]).isEmpty else {
+                throw AgendaError(.notFound, "Professionnel \(idnps) absent de l'annuaire.")
+            }
+            let rows = try await tx.query("""
+                INSERT INTO structure_invitations (idnst, idnps, invited_by, invited_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (idnst, idnps) DO NOTHING RETURNING idnps
+                """, [.text(idnst), .text(idnps), .text(actor), .date(now)])
+            guard !rows.isEmpty else { throw AgendaError(.conflict, "Ce professionnel est déjà invité : il doit accepter depuis son espace.") }
+            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "structure.member.invite", target: idnst, detail: idnps,
+                                                     sourceAddress: sourceAddress, occurredAt: now))
+        }
+    }
+
+    /// Pending invitations of a practitioner: (structure id, label).
+    public func invitations(of idnps: String) async throws -> [(idnst: String, label: String)] {
+        try await database.query("""
+            SELECT i.idnst, s.name, s.kind FROM structure_invitations i JOIN dir_structures s ON s.idnst = i.idnst
+            WHERE i.idnps = ? ORDER BY i.invited_at
+            """, [.text(idnps)]).compactMap { row in
+            guard let id = row.optionalString("idnst") else { return nil }
+            let kind = row.optionalString("kind").flatMap(StructureKind.init(rawValue:))?.label ?? ""
+            return (id, "\(row.optionalString("name") ?? id) — \(kind)")
+        }
+    }
+
+    /// Practitioners a structure invited who have not answered.
+    public func pendingInvitations(of idnst: String) async throws -> [String] {
+        try await database.query("SELECT idnps FROM structure_invitations WHERE idnst = ? ORDER BY invited_at", [.text(idnst)])
+            .compactMap { $0.optionalString("idnps") }
+    }
+
+    /// The practitioner's answer to an invitation.
+    public func answer(_ idnst: String, idnps: String, accept: Bool, actor: String, sourceAddress: String? = nil,
+                       now: Date = Date()) async throws {
+        guard try await !database.query("SELECT idnps FROM structure_invitations WHERE idnst = ? AND idnps = ?",
+                                        [.text(idnst), .text(idnps)]).isEmpty else {
+            throw AgendaError(.notFound, "Cette invitation n'existe plus.")
+        }
+        // Joined first (it may be refused: already through another structure), then the invitation goes.
+        if accept { try await join(idnst, idnps: idnps, actor: actor, sourceAddress: sourceAddress, now: now) }
+        try await database.query("DELETE FROM structure_invitations WHERE idnst = ? AND idnps = ?", [.text(idnst), .text(idnps)])
+        if !accept {
+            try await AuditLog(database).record(AuditEntry(actor: actor, action: "structure.member.decline", target: idnst, detail: idnps,
+                                                           sourceAddress: sourceAddress, occurredAt: now))
+        }
+    }
+
+    /// Makes a practitioner a member (he then takes part in the SAS through the structure); on his acceptance.
+    func join(_ idnst: String, idnps: String, actor: String, sourceAddress: String? = nil, now: Date = Date()) async throws {
         guard let structure = try await structure(idnst) else { throw AgendaError(.notFound, "Structure \(idnst) inconnue de l'annuaire.") }
         let mode: ParticipationMode
         switch structure.structure.kind {
@@ -412,16 +483,16 @@ public struct WorkspaceStore: Sendable {
                 throw AgendaError(.notFound, "Professionnel \(idnps) absent de l'annuaire.")
             }
             if let other = row.optionalString("participation_structure"), other != idnst {
-                throw AgendaError(.conflict, "Ce professionnel participe déjà via la structure \(other) : il doit d'abord la quitter.")
+                throw AgendaError(.conflict, "Vous participez déjà via la structure \(other) : modifiez d'abord vos réglages de participation.")
             }
             // Members of an MSP or SOS association do not take patients "en sus" (SAS rule).
             try await tx.query("""
                 UPDATE dir_practitioners SET participates = 1, participation_mode = ?, participation_structure = ?,
-                    accepts_extra = CASE WHEN ? THEN accepts_extra ELSE 0 END, updated_at = ?, settings_version = settings_version + 1
+                    accepts_extra = CASE WHEN ? = 1 THEN accepts_extra ELSE 0 END, updated_at = ?, settings_version = settings_version + 1
                 WHERE idnps = ?
                 """, [.int(mode.rawValue), .text(idnst), .bool(mode == .cpts), .date(now), .text(idnps)])
             try await DirectoryStore.bumpVersion(on: tx)
-            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "structure.member.add", target: idnst, detail: idnps,
+            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "structure.member.join", target: idnst, detail: idnps,
                                                      sourceAddress: sourceAddress, occurredAt: now))
         }
     }
@@ -435,28 +506,59 @@ public struct WorkspaceStore: Sendable {
                 WHERE idnps = ? AND participation_structure = ? RETURNING idnps
                 """, [.int(ParticipationMode.individual.rawValue), .date(now), .text(idnps), .text(idnst)])
             guard !rows.isEmpty else { throw AgendaError(.notFound, "Ce professionnel n'est pas membre de la structure.") }
+            // The structure's agenda no longer holds his future slots (those with patients stay, his own now).
+            try await tx.query("DELETE FROM agenda_slots WHERE idnps = ? AND structure_idnst = ? AND start_at > ? AND booked = 0",
+                               [.text(idnps), .text(idnst), .date(now)])
+            try await tx.query("UPDATE agenda_slots SET structure_idnst = NULL, series_id = NULL WHERE idnps = ? AND structure_idnst = ? AND start_at > ?",
+                               [.text(idnps), .text(idnst), .date(now)])
+            try await tx.query("DELETE FROM agenda_series WHERE idnps = ? AND structure_idnst = ?", [.text(idnps), .text(idnst)])
+            try await AgendaBook.bumpVersion(tx)
             try await DirectoryStore.bumpVersion(on: tx)
             try await AuditLog(tx).record(AuditEntry(actor: actor, action: "structure.member.remove", target: idnst, detail: idnps,
                                                      sourceAddress: sourceAddress, occurredAt: now))
         }
     }
 
-    /// Replaces the fixed consultation places of an SOS Médecins association.
-    public func setConsultationPlaces(_ idnst: String, _ places: [ConsultationPlace], actor: String,
-                                      sourceAddress: String? = nil, now: Date = Date()) async throws {
-        guard places.count <= 30 else { throw AgendaError(.invalid, "30 lieux de consultation au plus.") }
+    /// Adds a fixed consultation place to an SOS Médecins association.
+    public func addConsultationPlace(_ idnst: String, _ place: ConsultationPlace, actor: String, sourceAddress: String? = nil,
+                                     now: Date = Date()) async throws {
+        try await editConsultationPlaces(idnst, actor: actor, detail: "ajout : \(place.name)", sourceAddress: sourceAddress, now: now) { places in
+            guard !places.contains(where: { $0.name == place.name }) else {
+                throw AgendaError(.conflict, "Un lieu s'appelle déjà « \(place.name) ».")
+            }
+            guard places.count < 30 else { throw AgendaError(.invalid, "30 lieux de consultation au plus.") }
+            places.append(place)
+        }
+    }
+
+    /// Removes the fixed consultation place named `name`.
+    public func removeConsultationPlace(_ idnst: String, named name: String, actor: String, sourceAddress: String? = nil,
+                                        now: Date = Date()) async throws {
+        try await editConsultationPlaces(idnst, actor: actor, detail: "retrait : \(name)", sourceAddress: sourceAddress, now: now) { places in
+            guard let index = places.firstIndex(where: { $0.name == name }) else {
+                throw AgendaError(.notFound, "Ce lieu de consultation n'existe plus.")
+            }
+            places.remove(at: index)
+        }
+    }
+
+    /// Changes the places in one transaction (row locked on PostgreSQL), so that two managers never lose each other's change.
+    func editConsultationPlaces(_ idnst: String, actor: String, detail: String, sourceAddress: String?, now: Date,
+                                _ edit: @Sendable (inout [ConsultationPlace]) throws -> Void) async throws {
         try await database.transaction { tx in
-            guard let kind = try await tx.query("SELECT kind FROM dir_structures WHERE idnst = ?", [.text(idnst)]).first?.optionalString("kind") else {
+            let lock = tx.dialect == .postgres ? " FOR UPDATE" : ""
+            guard let row = try await tx.query("SELECT kind, places FROM dir_structures WHERE idnst = ?\(lock)", [.text(idnst)]).first else {
                 throw AgendaError(.notFound, "Structure \(idnst) inconnue de l'annuaire.")
             }
-            guard kind == StructureKind.sosMedecins.rawValue else {
+            guard row.optionalString("kind") == StructureKind.sosMedecins.rawValue else {
                 throw AgendaError(.invalid, "Seules les associations SOS Médecins déclarent des lieux fixes de consultation.")
             }
+            var places = row.optionalString("places").flatMap { try? Self.decoder.decode([ConsultationPlace].self, from: Data($0.utf8)) } ?? []
+            try edit(&places)
             let json = String(decoding: try Self.encoder.encode(places), as: UTF8.self)
             try await tx.query("UPDATE dir_structures SET places = ?, updated_at = ? WHERE idnst = ?", [.text(json), .date(now), .text(idnst)])
             try await DirectoryStore.bumpVersion(on: tx)
-            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "structure.places", target: idnst,
-                                                     detail: places.map(\.name).joined(separator: " ; "),
+            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "structure.places", target: idnst, detail: detail,
                                                      sourceAddress: sourceAddress, occurredAt: now))
         }
     }
@@ -470,7 +572,9 @@ public struct WorkspaceStore: Sendable {
     }
 
     /// Replaces the structures an account manages (by an account manager or administrator).
-    public func setManagedStructures(_ accountID: String, _ structures: [String], actor: String, now: Date = Date()) async throws {
+    /// `departments`: the departments the acting manager may act on (nil: every one, for national administrators).
+    public func setManagedStructures(_ accountID: String, _ structures: [String], departments: Set<String>? = nil, actor: String,
+                                     now: Date = Date()) async throws {
         var ids: [String] = []
         for text in structures {
             guard let id = try? IDNST(parsing: text) else { throw AgendaError(.invalid, "Identifiant de structure invalide : « \(text) ».") }
@@ -478,8 +582,14 @@ public struct WorkspaceStore: Sendable {
         }
         let wanted = Array(Set(ids)).sorted()
         try await database.transaction { tx in
-            for id in wanted where try await tx.query("SELECT idnst FROM dir_structures WHERE idnst = ?", [.text(id)]).isEmpty {
-                throw AgendaError(.invalid, "Structure \(id) inconnue de l'annuaire.")
+            for id in wanted {
+                guard let department = try await tx.query("SELECT department FROM dir_structures WHERE idnst = ?", [.text(id)])
+                    .first?.optionalString("department") else {
+                    throw AgendaError(.invalid, "Structure \(id) inconnue de l'annuaire.")
+                }
+                if let departments, !departments.contains(department) {
+                    throw AgendaError(.forbidden, "La structure \(id) (département \(department)) est hors de vos territoires.")
+                }
             }
             try await tx.query("DELETE FROM structure_managers WHERE account_id = ?", [.text(accountID)])
             for id in wanted {

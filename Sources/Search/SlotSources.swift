@@ -101,8 +101,7 @@ public final class StoredAgenda: AgendaSlotProvider {
 
     /// Bumps the version every node watches (in the writer's transaction).
     public static func bumpVersion(on executor: any SQLExecutor) async throws {
-        let current = try await PlatformSettings(executor).get(versionKey).flatMap(Int.init) ?? 0
-        try await PlatformSettings(executor).set(versionKey, String(current + 1))
+        try await PlatformSettings(executor).increment(versionKey)
     }
 
     public func freeSlots(for practitioners: [IDNPS], window: ClosedRange<Date>) async throws -> [AgendaSlot] {

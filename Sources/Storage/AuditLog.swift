@@ -101,6 +101,16 @@ public struct PlatformSettings: Sendable {
             .first?.optionalString("value")
     }
 
+    /// Adds one to the integer held by `key` (1 when absent) in one statement, so that concurrent writers never lose
+    /// an increment (the row is locked by the upsert on PostgreSQL; SQLite serialises writers).
+    public func increment(_ key: String) async throws {
+        try await executor.query("""
+            INSERT INTO platform_settings (key, value, updated_at) VALUES (?, '1', ?)
+            ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(platform_settings.value AS BIGINT) + 1 AS TEXT),
+                updated_at = excluded.updated_at
+            """, [.text(key), .date(Date())])
+    }
+
     /// Sets `key` to `value` (insert or update).
     public func set(_ key: String, _ value: String) async throws {
         try await executor.query("""

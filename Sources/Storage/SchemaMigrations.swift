@@ -448,6 +448,16 @@ public enum SchemaMigrations {
                 PRIMARY KEY (account_id, idnst)
             )
             """,
+            // A structure's invitation to a practitioner: he becomes a member when he accepts.
+            """
+            CREATE TABLE structure_invitations (
+                idnst TEXT NOT NULL,
+                idnps TEXT NOT NULL REFERENCES dir_practitioners (idnps) ON DELETE CASCADE,
+                invited_by TEXT NOT NULL,
+                invited_at BIGINT NOT NULL,
+                PRIMARY KEY (idnst, idnps)
+            )
+            """,
             // A delegate (secretary) acting on an agenda: owner is "idnps:<IDNPS>" or "idnst:<IDNST>".
             """
             CREATE TABLE agenda_delegations (

@@ -187,7 +187,9 @@ struct RegistryRoutes {
                 throw AppError(.unprocessableContent, code: "account", message: "Ce compte n'a pas le rôle « Gestionnaire de structure ».")
             }
             try await WorkspaceRoutes.mapped {
-                try await WorkspaceStore(database: users.database).setManagedStructures(id, Self.codes(form["structures"]), actor: actor.email)
+                try await WorkspaceStore(database: users.database).setManagedStructures(
+                    id, Self.codes(form["structures"]),
+                    departments: UserAdministration.isNational(actor) ? nil : Set(actor.territories), actor: actor.email)
             }
             return Self.redirect("/admin/utilisateurs/\(id)", "Structures gérées mises à jour.")
         }

@@ -313,7 +313,8 @@ struct WorkspaceRoutes {
             let message: String
             if form["portee"] == "serie", let seriesID = occurrence.seriesID {
                 let result = try await Self.mapped {
-                    try await book.deleteSeries(seriesID, actor: account.email, sourceAddress: context.remoteAddress)
+                    try await book.deleteSeries(seriesID, expectedVersion: form["version_serie"].flatMap(Int.init), actor: account.email,
+                                                sourceAddress: context.remoteAddress)
                 }
                 message = "Récurrence supprimée : \(result.deleted) occurrence(s) à venir retirée(s)"
                     + (result.kept > 0 ? ", \(result.kept) gardée(s) car des patients y sont orientés." : ".")
@@ -336,7 +337,12 @@ struct WorkspaceRoutes {
         }
         switch owner {
         case .practitioner(let p) where occurrence.practitioner == p: return occurrence
-        case .structure(let s) where occurrence.structure == s: return occurrence
+        case .structure(let s) where occurrence.structure == s:
+            // Only while the practitioner holding it is still a member.
+            guard try await workspace.structure(s)?.members.contains(where: { $0.idnps == occurrence.practitioner }) == true else {
+                throw AppError(.forbidden, code: "forbidden", message: "Ce professionnel n'est plus membre de la structure : son créneau ne se gère plus ici.")
+            }
+            return occurrence
         default: throw AppError(.notFound, code: "agenda", message: "Ce créneau n'appartient pas à cet agenda.")
         }
     }
@@ -480,6 +486,24 @@ struct WorkspaceRoutes {
                 return try await settingsPage(idnps, right: right, context: context, message: nil, error: error.message, status: error.status)
             }
         }
+        group.post("participation/{idnps}/invitations/{idnst}") { request, context in
+            let idnps = try context.parameters.require("idnps"), idnst = try context.parameters.require("idnst")
+            let (account, right) = try await access.require(context, on: .practitioner(idnps))
+            guard right == .owner else {
+                throw AppError(.forbidden, code: "forbidden", message: "Seul le professionnel lui-même répond à une invitation d'une structure.")
+            }
+            let accept = try await FormData.read(request)["reponse"] == "accepter"
+            do {
+                try await Self.mapped {
+                    try await workspace.answer(idnst, idnps: idnps, accept: accept, actor: account.email, sourceAddress: context.remoteAddress)
+                }
+            } catch let error as AppError where error.status == .conflict {
+                return try await settingsPage(idnps, right: right, context: context, message: nil, error: error.message, status: error.status)
+            }
+            await onDirectoryChange()
+            return Self.redirect("/espace/participation/\(idnps)", accept
+                ? "Vous participez désormais au SAS via cette structure." : "Invitation refusée.")
+        }
         group.post("participation/{idnps}/vacances") { request, context in
             let idnps = try context.parameters.require("idnps")
             let (account, _) = try await access.require(context, on: .practitioner(idnps))
@@ -549,6 +573,8 @@ struct WorkspaceRoutes {
                         "past": p.end <= now]
             },
             "hasPeriods": !s.participation.vacations.isEmpty, "agenda": "/espace/agenda/ps/\(idnps)",
+            "invitations": try await workspace.invitations(of: idnps).map { ["idnst": $0.idnst, "label": $0.label] },
+            "isOwner": right == .owner,
             "today": ParisClock.day(of: now).description,
         ], context: context, status: status)
     }
@@ -592,9 +618,8 @@ struct WorkspaceRoutes {
                 guard let idnps = try? IDNPS(parsing: text.count == 11 ? "8" + text : text) else {
                     throw AppError(.unprocessableContent, code: "agenda", message: "Numéro RPPS ou identifiant national invalide : « \(text) ».")
                 }
-                try await Self.mapped { try await workspace.addMember(idnst, idnps: idnps.value, actor: account.email, sourceAddress: context.remoteAddress) }
-                await onDirectoryChange()
-                return Self.redirect("/espace/structure/\(idnst)", "Professionnel \(idnps.value) rattaché à la structure.")
+                try await Self.mapped { try await workspace.invite(idnst, idnps: idnps.value, actor: account.email, sourceAddress: context.remoteAddress) }
+                return Self.redirect("/espace/structure/\(idnst)", "Invitation envoyée à \(idnps.value) : il devient membre quand il l'accepte depuis son espace.")
             } catch let error as AppError where [.unprocessableContent, .conflict, .notFound].contains(error.status) {
                 return try await structurePage(idnst, right: right, context: context, message: nil, error: error.message, status: error.status)
             }
@@ -629,9 +654,9 @@ struct WorkspaceRoutes {
                 let place = ConsultationPlace(name: name, address: PostalAddress(streetName: street, postcode: postcode,
                                                                                  city: located.place?.name ?? city),
                                               latitude: located.latitude, longitude: located.longitude)
+                _ = view
                 try await Self.mapped {
-                    try await workspace.setConsultationPlaces(idnst, view.structure.consultationPlaces + [place], actor: account.email,
-                                                              sourceAddress: context.remoteAddress)
+                    try await workspace.addConsultationPlace(idnst, place, actor: account.email, sourceAddress: context.remoteAddress)
                 }
                 await onDirectoryChange()
                 return Self.redirect("/espace/structure/\(idnst)", "Lieu de consultation « \(name) » ajouté.")
@@ -639,20 +664,15 @@ struct WorkspaceRoutes {
                 return try await structurePage(idnst, right: right, context: context, message: nil, error: error.message, status: error.status)
             }
         }
-        group.post("structure/{idnst}/lieux/{index}/supprimer") { _, context in
+        group.post("structure/{idnst}/lieux/supprimer") { request, context in
             let idnst = try context.parameters.require("idnst")
             let (account, _) = try await access.require(context, on: .structure(idnst))
-            guard let index = Int(try context.parameters.require("index")), let view = try await workspace.structure(idnst),
-                  view.structure.consultationPlaces.indices.contains(index) else {
-                throw AppError(.notFound, code: "agenda", message: "Ce lieu de consultation n'existe plus.")
-            }
-            var places = view.structure.consultationPlaces
-            let removed = places.remove(at: index)
+            let name = try await FormData.read(request)["nom"] ?? ""
             try await Self.mapped {
-                try await workspace.setConsultationPlaces(idnst, places, actor: account.email, sourceAddress: context.remoteAddress)
+                try await workspace.removeConsultationPlace(idnst, named: name, actor: account.email, sourceAddress: context.remoteAddress)
             }
             await onDirectoryChange()
-            return Self.redirect("/espace/structure/\(idnst)", "Lieu « \(removed.name) » supprimé.")
+            return Self.redirect("/espace/structure/\(idnst)", "Lieu « \(name) » supprimé.")
         }
     }
 
@@ -669,9 +689,10 @@ struct WorkspaceRoutes {
             "members": view.members.map { ["idnps": $0.idnps, "name": $0.name] }, "hasMembers": !view.members.isEmpty,
             "acceptsMembers": view.structure.kind != .cds,
             "isSOS": view.structure.kind == .sosMedecins,
-            "places": view.structure.consultationPlaces.enumerated().map { i, p in
-                ["index": i, "name": p.name, "address": p.address.lines.joined(separator: ", ")]
+            "places": view.structure.consultationPlaces.map { p in
+                ["name": p.name, "address": p.address.lines.joined(separator: ", ")]
             },
+            "invited": try await workspace.pendingInvitations(of: idnst), "hasInvited": try await !workspace.pendingInvitations(of: idnst).isEmpty,
             "hasPlaces": !view.structure.consultationPlaces.isEmpty,
             "agenda": "/espace/agenda/structure/\(idnst)",
             "delegations": right == .delegate ? "" : "/espace/delegations/\(AgendaOwner.structure(idnst).key)",

@@ -163,6 +163,9 @@ struct AgendaBookTests {
             // Nothing half-saved: the refused edits left the row as the winner wrote it.
             let row = try #require(try await book.occurrence(first.id))
             #expect(row == updated)
+            await #expect(throws: AgendaError.self) {
+                try await book.delete(first.id, expectedVersion: updated.version, actor: "m", now: utc("2026-03-11T00:00:00Z"))
+            }
             try await book.delete(first.id, expectedVersion: updated.version, actor: "m", now: march1)
             #expect(try await book.occurrence(first.id) == nil)
         }
@@ -209,6 +212,69 @@ struct AgendaBookTests {
             grow.capacity = 5
             let grown = try await book.update(range.id, expectedVersion: stored.version, to: grow, actor: "m")
             #expect(grown.capacity == 5 && grown.booked == 3)
+        }
+    }
+
+    @Test("Workspace storage: participation, unavailability, invitations, managers' perimeter, delegations, concurrent version bumps",
+          arguments: TestDatabases.engines)
+    func workspaceStore(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            _ = try await seedPractitioner(db, Self.roux)
+            let cpts = try IDNST.finess("690999991")
+            try await db.transaction { tx in
+                try await DirectoryStore.upsert([Structure(idnst: cpts, kind: .cpts, name: "CPTS Test", departmentCode: "69", latitude: 45.76,
+                                                           longitude: 4.84, phone: "+33400000000", interventionArea: .places([]))], on: tx)
+            }
+            let store = WorkspaceStore(database: db)
+            let settings = try #require(try await store.settings(Self.roux.value))
+            let saved = try await store.updateParticipation(Self.roux.value, expectedVersion: settings.version, form: .init(
+                participates: true, mode: .individual, structure: nil, acceptsExtraPatients: true, forfaitReorientation: true,
+                hoursPerWeek: 3, additionalInfo: "Enfants < 6 ans : <b>appeler</b> avant", vendors: ["v1"]), knownVendors: ["v1"], actor: "m")
+            #expect(saved.additionalInfo == "Enfants < 6 ans : appeler avant" && saved.vendors == ["v1"] && saved.version == settings.version + 1)
+            await #expect(throws: AgendaError.self) {
+                _ = try await store.updateParticipation(Self.roux.value, expectedVersion: settings.version, form: .init(
+                    participates: false, mode: nil, structure: nil, acceptsExtraPatients: false, forfaitReorientation: false,
+                    hoursPerWeek: nil, additionalInfo: nil, vendors: []), knownVendors: [], actor: "m")
+            }
+            await #expect(throws: AgendaError.self) { _ = try await WorkspaceStore.sanitise(String(repeating: "<a>", count: 10_000)) }
+            // Unavailability: whole Paris days, no overlap.
+            try await store.addUnavailability(Self.roux.value, from: day("2026-08-03"), through: day("2026-08-09"), actor: "m", now: march1)
+            await #expect(throws: AgendaError.self) {
+                try await store.addUnavailability(Self.roux.value, from: day("2026-08-09"), through: day("2026-08-12"), actor: "m", now: march1)
+            }
+            let periods = try #require(try await store.settings(Self.roux.value)).participation.vacations
+            #expect(periods == [VacationPeriod(start: utc("2026-08-02T22:00:00Z"), end: utc("2026-08-09T22:00:00Z"))])
+            try await store.setVacation(Self.roux.value, on: true, actor: "m")
+            #expect(try await store.settings(Self.roux.value)?.onVacation == true)
+            // Invitation: nothing changes until he accepts; then he takes part through the CPTS (en sus kept for a CPTS).
+            try await store.invite(cpts.value, idnps: Self.roux.value, actor: "gestionnaire")
+            #expect(try await store.settings(Self.roux.value)?.participation.mode == .individual)
+            #expect(try await store.invitations(of: Self.roux.value).map(\.idnst) == [cpts.value])
+            try await store.answer(cpts.value, idnps: Self.roux.value, accept: true, actor: "m")
+            let member = try #require(try await store.settings(Self.roux.value))
+            #expect(member.participation.mode == .cpts && member.participation.structure == cpts && member.participation.acceptsExtraPatients)
+            #expect(try await store.structure(cpts.value)?.members.map(\.idnps) == [Self.roux.value])
+            #expect(try await store.invitations(of: Self.roux.value).isEmpty)
+            try await store.removeMember(cpts.value, idnps: Self.roux.value, actor: "gestionnaire")
+            #expect(try await store.structure(cpts.value)?.members.isEmpty == true)
+            // Managers: only structures of the acting manager's departments.
+            try await db.query("INSERT INTO accounts (id, email, display_name, status, created_at, updated_at) VALUES ('acc', 'g@x', 'G', 'active', 0, 0)")
+            await #expect(throws: AgendaError.self) {
+                try await store.setManagedStructures("acc", [cpts.value], departments: ["75"], actor: "referent-75")
+            }
+            try await store.setManagedStructures("acc", [cpts.value], departments: ["69"], actor: "referent-69")
+            #expect(try await store.managedStructures("acc") == [cpts.value])
+            let delegation = try await store.grant(.structure(cpts.value), to: "acc", actor: "g")
+            await #expect(throws: AgendaError.self) { _ = try await store.grant(.structure(cpts.value), to: "acc", actor: "g") }
+            #expect(try await store.delegatedOwners("acc") == [.structure(cpts.value)])
+            try await store.revoke(delegation.id, of: .structure(cpts.value), actor: "g")
+            #expect(try await store.delegatedOwners("acc").isEmpty)
+            // Version bumps from concurrent writers are never lost.
+            let before = try await PlatformSettings(db).get("agenda.version").flatMap(Int.init) ?? 0
+            await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<20 { group.addTask { try await db.transaction { try await PlatformSettings($0).increment("agenda.version") } } }
+            }
+            #expect(try await PlatformSettings(db).get("agenda.version").flatMap(Int.init) == before + 20)
         }
     }
 
@@ -465,9 +531,19 @@ struct WorkspaceHTTPTests {
             #expect(list.status == 200 && list.body.contains("CPTS Lyon Rive Gauche") && list.body.contains("SOS Médecins Lyon"))
             let settings = try await browser.request(env.base + "/espace/structure/\(cpts)")
             #expect(settings.status == 200 && settings.body.contains("Chevalier") == false && settings.body.contains("Garnier"))
-            // Member added by RPPS (11 digits), then the structure's agenda has a slot for him.
+            // Dr Roux is invited by RPPS (11 digits); she becomes a member when she accepts, from her own page.
             let member = try await Self.form(env, browser, "/espace/structure/\(cpts)/membres", ["idnps": Self.roux.unprefixed])
             #expect(member.status == 303, "\(member.body.prefix(400))")
+            #expect(try await WorkspaceStore(database: db).structure(cpts)?.members.contains { $0.idnps == Self.roux.value } == false)
+            #expect(try await Self.form(env, browser, "/espace/structure/\(cpts)/membres", ["idnps": Self.roux.unprefixed]).status == 409)
+            let doctor = TestBrowser(caPath: nil)
+            defer { Task { try? await doctor.shutdown() } }
+            try await env.login("medecin@test.sas", browser: doctor)
+            let invited = try await doctor.request(env.base + "/espace/participation/\(Self.roux.value)")
+            #expect(invited.body.contains("CPTS Lyon Rive Gauche") && invited.body.contains("vous invite"))
+            let accepted = try await Self.form(env, doctor, "/espace/participation/\(Self.roux.value)/invitations/\(cpts)", ["reponse": "accepter"])
+            #expect(accepted.status == 303, "\(accepted.body.prefix(400))")
+            #expect(try await WorkspaceStore(database: db).settings(Self.roux.value)?.participation.mode == .cpts)
             let tomorrow = ParisClock.day(of: Date()).adding(days: 1)
             let noMember = try await Self.form(env, browser, "/espace/agenda/structure/\(cpts)/creneaux", [
                 "jour": tomorrow.description, "debut": "13:00", "fin": "14:00", "type": "plage", "capacite": "5", "modalite": "cabinet"])
@@ -489,6 +565,12 @@ struct WorkspaceHTTPTests {
             #expect(env.platform.app.directory.catalog.sosAssociations.first { $0.idnst.value == sos }?.consultationPlaces.count == 2)
             let badPlace = try await Self.form(env, browser, "/espace/structure/\(sos)/lieux", ["nom": "X", "adresse": "Y", "code_postal": "ABCDE"])
             #expect(badPlace.status == 422)
+            #expect(try await Self.form(env, browser, "/espace/structure/\(sos)/lieux/supprimer", ["nom": "Point fixe Guillotière"]).status == 303)
+            #expect(env.platform.app.directory.catalog.sosAssociations.first { $0.idnst.value == sos }?.consultationPlaces.map(\.name) == ["Point fixe Part-Dieu"])
+            #expect(try await Self.form(env, browser, "/espace/structure/\(sos)/lieux/supprimer", ["nom": "Point fixe Guillotière"]).status == 404)
+            // Removing the member takes his future structure slots out of the structure's agenda.
+            #expect(try await Self.form(env, browser, "/espace/structure/\(cpts)/membres/\(Self.roux.value)/retirer", [:]).status == 303)
+            #expect(try await AgendaBook(database: db).occurrences(practitioner: nil, structure: cpts, from: Date(), to: Date().addingTimeInterval(3 * 86_400)).isEmpty)
             // Another structure is closed to him.
             #expect(try await browser.request(env.base + "/espace/structure/1690000009").status == 403)
         }

@@ -90,9 +90,7 @@ public struct DirectoryStore: Sendable {
 
     /// Marks the directory as changed, so that every node rebuilds its search index.
     public static func bumpVersion(on executor: any SQLExecutor) async throws {
-        let current = try await executor.query("SELECT value FROM platform_settings WHERE key = 'directory.version'")
-            .first?.optionalString("value").flatMap(Int.init) ?? 0
-        try await PlatformSettings(executor).set("directory.version", String(current + 1))
+        try await PlatformSettings(executor).increment("directory.version")
     }
 
     /// The directory version (0 before the first write).
