@@ -11,7 +11,9 @@ public struct DirectoryRefreshService: Service {
     let period: Duration
     let logger: Logger
 
-    public init(loader: DirectoryIndexLoader, readiness: Readiness, period: Duration = .seconds(5), logger: Logger) {
+    /// `period`: how often the version is read (one primary-key lookup); a change is applied by a patch of the changed
+    /// practitioners, so a second is affordable and keeps what regulators see within a second of any change.
+    public init(loader: DirectoryIndexLoader, readiness: Readiness, period: Duration = .seconds(1), logger: Logger) {
         self.loader = loader
         self.readiness = readiness
         self.period = period

@@ -278,6 +278,46 @@ struct AgendaBookTests {
         }
     }
 
+    @Test("Another node's directory follows a settings change by a patch, and a new site by a full rebuild",
+          arguments: TestDatabases.engines)
+    func directoryPatch(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let france = try SyntheticFrance.bundled(.init(practitioners: 500, seed: 11))
+            let report = try await DirectorySeeder.seed(france, into: db)
+            let site = try await seedPractitioner(db, Self.roux)
+            let specialties = try ReferenceData.shared().specialties
+            let node = DirectoryIndexLoader(database: db, specialties: specialties, logger: TestDatabases.logger)
+            #expect(try await node.refreshIfNeeded())
+            let number = try #require(node.catalog.idnps.firstIndex(of: Self.roux.value))
+            #expect(node.catalog.practitioners[number].flags.contains(.acceptsExtra))
+            #expect(node.catalog.index.count == report.sites + 1)
+            // Settings written elsewhere: the vacation switch and "en sus" withdrawn.
+            let store = WorkspaceStore(database: db)
+            try await store.setVacation(Self.roux.value, on: true, actor: "m")
+            let settings = try #require(try await store.settings(Self.roux.value))
+            _ = try await store.updateParticipation(Self.roux.value, expectedVersion: settings.version, form: .init(
+                participates: true, mode: .individual, structure: nil, acceptsExtraPatients: false, forfaitReorientation: false,
+                hoursPerWeek: 4, additionalInfo: nil, vendors: []), knownVendors: [], actor: "m")
+            #expect(try await node.refreshIfNeeded())
+            let patched = node.catalog
+            #expect(patched.idnps[number] == Self.roux.value && patched.index.count == report.sites + 1)
+            #expect(!patched.practitioners[number].flags.contains(.acceptsExtra))
+            #expect(patched.practitioners[number].isAbsent(throughout: Date()...Date().addingTimeInterval(86_400)))
+            let gp = try #require(specialties.index(of: "SM54"))
+            var filter = SiteFilter(specialties: [gp])
+            #expect(patched.index.sites(within: 1, ofLatitude: 45.7597, longitude: 4.8466, matching: filter).contains { $0.siteID == site })
+            filter.requiredFlags = [.acceptsExtra]
+            #expect(!patched.index.sites(within: 1, ofLatitude: 45.7597, longitude: 4.8466, matching: filter).contains { $0.siteID == site },
+                    "the index's own flags follow the patch")
+            // A new practice site is not a patch: the node rebuilds and finds it.
+            let other = try IDNPS(parsing: "8" + RPPS.withCheckDigit("9970000077"))
+            _ = try await seedPractitioner(db, other, family: "Nouveau")
+            #expect(try await node.refreshIfNeeded())
+            #expect(node.catalog.index.count == report.sites + 2 && node.catalog.idnps.contains(other.value))
+            #expect(try await !node.refreshIfNeeded())
+        }
+    }
+
     @Test("A slot written on one node is searchable on another at its next search (agenda version)")
     func crossNodeVisibility() async throws {
         try await TestDatabases.withDatabase(.sqlite) { db, _ in
