@@ -370,19 +370,21 @@ struct RunState: Sendable {
             let nearest = list.min { $0.distanceKm < $1.distanceKm }!
             let id = "cpts-\(cpts.idnst.value)"
             if query.mode == .slots, first == nil, !list.contains(where: \.participates) { continue }
-            cards.append(OfferCard(
+            var card = OfferCard(
                 id: id, kind: .cpts, idnps: nil, idnst: cpts.idnst.value, name: cpts.name, specialties: [],
                 address: [], phone: cpts.phone.nilIfEmpty, latitude: nearest.latitude, longitude: nearest.longitude,
                 distanceKm: nearest.distanceKm, participates: true, participationVia: "cpts", acceptsExtraPatients: true,
                 forfaitReorientation: false, preferredDoctor: false, firstSlot: first,
                 slotCount: list.reduce(0) { $0 + $1.slotCount }, slots: [], pourquoi: "",
                 members: list,
-                rank: Self.rank(group: first == nil ? 2 : 1, first: first, distanceKm: nearest.distanceKm, id: id)))
+                rank: Self.rank(group: first == nil ? 2 : 1, first: first, distanceKm: nearest.distanceKm, id: id))
+            card.additionalInfo = catalog.structureInfo[cpts.idnst.value]
+            cards.append(card)
         }
         for place in sosPlaces {
             let refs = slotsBySOSPlace[place.id] ?? []
             guard let first = refs.lazy.map(\.start).min() else { continue }
-            cards.append(OfferCard(
+            var card = OfferCard(
                 id: place.id, kind: .sos, idnps: nil, idnst: place.association.value,
                 name: "\(place.structure.name) — \(place.place.name)", specialties: ["Médecine générale"],
                 address: place.place.address.lines, phone: place.structure.phone.nilIfEmpty,
@@ -390,7 +392,9 @@ struct RunState: Sendable {
                 participates: true, participationVia: "sos-medecins", acceptsExtraPatients: false,
                 forfaitReorientation: false, preferredDoctor: false, firstSlot: first, slotCount: refs.count,
                 slots: [], pourquoi: "", members: nil,
-                rank: Self.rank(group: 1, first: first, distanceKm: place.distanceKm, id: place.id)))
+                rank: Self.rank(group: 1, first: first, distanceKm: place.distanceKm, id: place.id))
+            card.additionalInfo = catalog.structureInfo[place.association.value]
+            cards.append(card)
         }
         return cards
     }

@@ -597,6 +597,9 @@ struct WorkspaceHTTPTests {
             // Structure settings: participation needs hours; switching it off hides the CPTS from the catalog.
             let version = try #require(settings.hidden("version"))
             #expect(try await Self.form(env, browser, "/espace/structure/\(cpts)", ["version": version, "participe": "1"]).status == 422)
+            #expect(try await Self.form(env, browser, "/espace/structure/\(sos)", ["version": "0", "participe": "1", "heures": "60",
+                                                                              "infos": "Point fixe ouvert jusqu'à minuit."]).status == 303)
+            #expect(env.platform.app.directory.catalog.structureInfo[sos] == "Point fixe ouvert jusqu'à minuit.")
             #expect(try await Self.form(env, browser, "/espace/structure/\(cpts)", ["version": version, "heures": "20"]).status == 303)
             #expect(env.platform.app.directory.catalog.cpts.contains { $0.idnst.value == cpts } == false)
             // SOS fixed place, geocoded from its postcode.

@@ -20,6 +20,8 @@ public struct DirectoryCatalog: Sendable {
     public let cpts: [Structure]
     /// The SOS Médecins associations among them (their fixed places are searched on every search).
     public let sosAssociations: [Structure]
+    /// What structures' managers tell regulators (by IDNST), shown on their cards.
+    public var structureInfo: [String: String] = [:]
 
     /// Creates a catalog.
     public init(index: SpatialIndex, idnps: [String], version: Int, practitioners: [CatalogPractitioner] = [],
@@ -204,14 +206,17 @@ public final class DirectoryIndexLoader: Sendable {
     func publish(_ state: Built, version: Int) async throws {
         let index = SpatialIndex(sites: state.sites, generation: UInt64(version))
         // Structures whose manager switched SAS participation off are not offered (no settings row: participating).
-        let withdrawn = Set(try await database.query("SELECT idnst FROM structure_settings WHERE participates = 0")
-            .compactMap { $0.optionalString("idnst") })
+        let settings = try await database.query("SELECT idnst, participates, additional_info FROM structure_settings")
+        let withdrawn = Set(settings.filter { !$0.bool("participates") }.compactMap { $0.optionalString("idnst") })
+        var info: [String: String] = [:]
+        for row in settings { if let id = row.optionalString("idnst"), let text = row.optionalString("additional_info") { info[id] = text } }
         let structures = try await Self.loadStructures(database, decoder: Self.decoder()).filter { !withdrawn.contains($0.idnst.value) }
         current.withLockedValue {
             // Never roll back: a slower refresh of an older version does not replace a newer catalog.
             guard version >= $0.version else { return }
             $0 = DirectoryCatalog(index: index, idnps: state.idnps, version: version, practitioners: state.practitioners,
                                   structures: structures)
+            $0.structureInfo = info
         }
     }
 
