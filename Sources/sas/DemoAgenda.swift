@@ -4,7 +4,8 @@ import Search
 import Storage
 
 /// SAS-agenda slots for the demo: a few general practitioners near the centre of Lyon who take part in the SAS
-/// without a booking vendor publish slots on the platform (what the agenda workspace will let them do). Refreshed
+/// without a booking vendor publish slots on the platform (as they would from the agenda workspace; Dr Roux, the demo
+/// practitioner, is left to enter her own). Refreshed
 /// at every start when no free slot is left to come, so that a search around Lyon always shows some.
 enum DemoAgenda {
     static let lyon = (latitude: 45.7640, longitude: 4.8357)
@@ -21,7 +22,8 @@ enum DemoAgenda {
             JOIN dir_sites s ON s.idnps = p.idnps
             WHERE p.participates = 1 AND p.specialties LIKE '%SM54%' AND s.department = '69'
               AND NOT EXISTS (SELECT 1 FROM dir_vendor_links l WHERE l.idnps = p.idnps)
-            """)
+              AND p.idnps <> ?
+            """, [.text(DemoWorkspace.practitioner)])
         let nearest = rows.compactMap { row -> (IDNPS, Int64, Double)? in
             guard let idnps = row.optionalString("idnps").flatMap({ try? IDNPS(parsing: $0) }),
                   let site = row["site_id"].intValue, let lat = row["latitude"].doubleValue,
