@@ -273,7 +273,8 @@ public struct AgendaBook: Sendable {
         }
     }
 
-    static func describe(_ types: ConsultationTypes) -> String {
+    /// "cabinet, téléconsultation".
+    public static func describe(_ types: ConsultationTypes) -> String {
         types.types.map { type -> String in
             switch type {
             case .ambulatory: "cabinet"

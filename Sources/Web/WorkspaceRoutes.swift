@@ -377,7 +377,7 @@ struct WorkspaceRoutes {
             [
                 "id": o.id, "start": ParisClock.clock(o.startMinute), "end": ParisClock.clock(o.endMinute),
                 "range": o.capacity > 1, "capacity": o.capacity, "booked": o.booked, "full": o.booked >= o.capacity,
-                "modalities": AgendaBookLabels.modalities(o.consultationTypes), "series": o.seriesID != nil,
+                "modalities": AgendaBook.describe(o.consultationTypes), "series": o.seriesID != nil,
                 "past": o.end <= now, "who": memberNames[o.practitioner] ?? "",
                 "edit": Self.path(owner) + "/creneaux/\(o.id)",
                 "label": "\(o.day.frenchLabel) \(ParisClock.clock(o.startMinute))–\(ParisClock.clock(o.endMinute))",
@@ -759,19 +759,6 @@ struct WorkspaceRoutes {
             },
             "empty": list.isEmpty,
         ], context: context, status: status)
-    }
-}
-
-/// French labels for agenda pages.
-enum AgendaBookLabels {
-    static func modalities(_ types: ConsultationTypes) -> String {
-        types.types.map { type -> String in
-            switch type {
-            case .ambulatory: "cabinet"
-            case .homeVisit: "domicile"
-            case .teleconsultation: "téléconsultation"
-            }
-        }.joined(separator: ", ")
     }
 }
 
