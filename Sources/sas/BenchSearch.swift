@@ -26,8 +26,12 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "Générateur de charge : wrk (processus séparé, paquet Debian) ou interne (client dans le même processus).")
     var generator = FileManager.default.isExecutableFile(atPath: "/usr/bin/wrk") ? "wrk" : "interne"
 
+    @Option(help: "Fenêtre de recherche : jour (comme les régulateurs : maintenant → fin de J+2, le volume de créneaux dépend de l'heure) ou fixe (J+1 et J+2 entiers, comparable d'une heure à l'autre).")
+    var fenetre = "jour"
+
     func run() async throws {
         Bench.warnIfDebug()
+        guard ["jour", "fixe"].contains(fenetre) else { throw ValidationError("--fenetre : jour ou fixe.") }
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
         let directory = URL(fileURLWithPath: workDirectory)
@@ -68,11 +72,26 @@ struct SearchBench: AsyncParsableCommand {
         let reference = try ReferenceData.shared()
         let targets = Array(reference.geocoder.places.byPopulation().prefix(places).map(\.name))
         let kinds = ["médecin généraliste", "médecin généraliste", "médecin généraliste", "pédiatre", "SOS"]
+        // Tomorrow and the day after in Paris, whole days.
+        let fixedDays: (String, String) = {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "Europe/Paris")!
+            let formatter = DateFormatter()
+            formatter.calendar = calendar
+            formatter.timeZone = calendar.timeZone
+            formatter.dateFormat = "yyyy-MM-dd"
+            let today = calendar.startOfDay(for: Date())
+            return (formatter.string(from: calendar.date(byAdding: .day, value: 1, to: today)!),
+                    formatter.string(from: calendar.date(byAdding: .day, value: 2, to: today)!))
+        }()
         func url(_ i: Int) -> String {
             var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/search")!
             components.queryItems = [URLQueryItem(name: "what", value: kinds[i % kinds.count]),
                                      URLQueryItem(name: "where", value: targets[(i * 7919) % targets.count])]
             if i % 10 == 9 { components.queryItems!.append(URLQueryItem(name: "mode", value: "en-sus")) }
+            if fenetre == "fixe" {
+                components.queryItems! += [URLQueryItem(name: "from", value: fixedDays.0), URLQueryItem(name: "to", value: fixedDays.1)]
+            }
             return components.string!
         }
         if generator == "aucun" {
@@ -120,7 +139,7 @@ struct SearchBench: AsyncParsableCommand {
             print(String(format: "wrk : %.0f recherches/s, p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, %d erreurs (%d connexions, %.0f s)",
                          result.rate, result.p50, result.p90, result.p99, result.errors, concurrency, seconds))
             print(String(format: "RSS maximal : %.0f Mio", Bench.peakRSSMiB()))
-            try Bench.record(["bench": "search", "generator": "wrk", "practitioners": practitioners, "concurrency": concurrency,
+            try Bench.record(["bench": "search", "generator": "wrk", "window": fenetre, "practitioners": practitioners, "concurrency": concurrency,
                               "places": targets.count, "searches_per_second": result.rate, "p50_ms": result.p50,
                               "p90_ms": result.p90, "p99_ms": result.p99, "errors": result.errors,
                               "peak_rss_mib": Bench.peakRSSMiB()], to: json)
@@ -151,7 +170,7 @@ struct SearchBench: AsyncParsableCommand {
         print(String(format: "%d recherches en %.1f s : %.0f recherches/s, p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, %d échecs, %.0f %% complètes",
                      results.count, wallSeconds, rate, p(0.5), p(0.95), p(0.99), failures, complete * 100))
         print(String(format: "RSS maximal : %.0f Mio", Bench.peakRSSMiB()))
-        try Bench.record(["bench": "search", "practitioners": practitioners, "concurrency": concurrency, "places": targets.count,
+        try Bench.record(["bench": "search", "window": fenetre, "practitioners": practitioners, "concurrency": concurrency, "places": targets.count,
                           "searches": results.count, "searches_per_second": rate, "p50_ms": p(0.5), "p95_ms": p(0.95),
                           "p99_ms": p(0.99), "failures": failures, "complete_share": complete,
                           "peak_rss_mib": Bench.peakRSSMiB()], to: json)
