@@ -136,19 +136,23 @@ struct RunState: Sendable {
         var arrival: [String: [OfferSlot]] = [:]
         let b = Int32(batches.count)
         batches.append(batch)
-        for (i, s) in batch.slots.enumerated() where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
-            let ref = SlotRef(start: s.start, origin: .editor(batch: b, index: Int32(i)))
+        // Fields are read in place: copying each `AggregatedSlot` (a dozen reference-counted fields) showed in profiles.
+        let slots = batch.slots
+        for i in slots.indices where keeps(start: slots[i].start, types: slots[i].consultationTypes, kinds: slots[i].kinds) {
+            let ref = SlotRef(start: slots[i].start, origin: .editor(batch: b, index: Int32(i)))
             let subject: String
-            if batch.flow == .sos || s.practitioner == nil {
+            let practitioner = slots[i].practitioner
+            if batch.flow == .sos || practitioner == nil {
+                let s = slots[i]
                 guard let association = s.structures(.sosAssociation).first?.idnst ?? s.structures.first?.idnst,
                       let place = sosPlace(for: s, association: association) else { continue }
                 guard seenSOS.insert(SOSSlotKey(editor: batch.editorID, place: place.id, start: s.start, end: s.end,
                                                 url: s.bookingURL)).inserted else { continue }
                 slotsBySOSPlace[place.id, default: []].append(ref)
                 subject = association.value
-            } else if let practitioner = s.practitioner {
+            } else if let practitioner {
                 // A declared unavailability removes the practitioner from search, vendor slots included.
-                if isUnavailable(practitioner.value, at: s.start) { continue }
+                if isUnavailable(practitioner.value, at: slots[i].start) { continue }
                 slotsByPractitioner[practitioner.value, default: []].append(ref)
                 subject = practitioner.value
             } else { continue }
