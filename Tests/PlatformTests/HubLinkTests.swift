@@ -113,11 +113,17 @@ struct HubLinkTests {
     }
 
     /// Delivers what waits in the platform's queues to the outbox.
-    static func drain(_ hub: HubStandIn, _ outbox: HubOutbox) async {
+    /// Consumes the platform's acknowledgement and error queues until `done` holds (at most 15 s: the whole suite
+    /// shares two cores, a fixed pause was not always enough).
+    static func drain(_ hub: HubStandIn, _ outbox: HubOutbox, until done: @Sendable () async throws -> Bool) async {
         let consumer = Task {
             try await hub.consume(queues: [sender + ".ack", sender + ".info"]) { await outbox.receive($0) }
         }
-        try? await Task.sleep(for: .milliseconds(300))
+        let deadline = ContinuousClock.now + .seconds(15)
+        while ContinuousClock.now < deadline {
+            if (try? await done()) == true { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         consumer.cancel()
         _ = try? await consumer.value
     }
@@ -141,7 +147,7 @@ struct HubLinkTests {
             #expect(try await outbox.publishDue(through: hub) == 0, "the creation's retry is not due yet, and the update waits for it")
             // Later: the creation goes first, then the update (same pass, in order).
             #expect(try await outbox.publishDue(through: hub, now: Date().addingTimeInterval(10)) == 2)
-            await Self.drain(hub, outbox)
+            await Self.drain(hub, outbox, until: { try await outbox.deliveries(orientationID: orientation.id).allSatisfy { $0.state == .received } })
             deliveries = try await outbox.deliveries(orientationID: orientation.id)
             #expect(deliveries.map(\.state) == [.received, .received])
             #expect(deliveries.allSatisfy { $0.recipient == "fr.health.samu690" })
@@ -155,11 +161,11 @@ struct HubLinkTests {
             hub.deadLetter(next: 1)
             #expect(try await outbox.publishDue(through: hub) == 1)
             let first = try #require(try await outbox.deliveries(orientationID: second.id).first?.distributionID)
-            await Self.drain(hub, outbox)
+            await Self.drain(hub, outbox, until: { try await outbox.deliveries(orientationID: second.id).first?.errorCode == 500 })
             var again = try await outbox.deliveries(orientationID: second.id)
             #expect(again[0].state == .waiting && again[0].errorCode == 500)
             #expect(try await outbox.publishDue(through: hub) == 1)
-            await Self.drain(hub, outbox)
+            await Self.drain(hub, outbox, until: { try await outbox.deliveries(orientationID: second.id).first?.state == .received })
             again = try await outbox.deliveries(orientationID: second.id)
             #expect(again[0].state == .received && again[0].distributionID != first)
         }
@@ -177,7 +183,7 @@ struct HubLinkTests {
             _ = try await TerritoryStore(database: db, departments: try Departments.load())
                 .update("69", samuClientID: "fr.health.inconnu", active: true, actor: "test")
             #expect(try await outbox.publishDue(through: hub, now: Date().addingTimeInterval(31)) == 1)
-            await Self.drain(hub, outbox)
+            await Self.drain(hub, outbox, until: { try await outbox.deliveries(orientationID: orientation.id).first?.state == .error })
             let failed = try #require(try await outbox.deliveries(orientationID: orientation.id).first)
             #expect(failed.state == .error && failed.errorCode == 501)
             #expect(try await outbox.publishDue(through: hub, now: Date().addingTimeInterval(3_600)) == 0, "not retried blindly")
@@ -186,7 +192,7 @@ struct HubLinkTests {
                 .update("69", samuClientID: "fr.health.samu690", active: true, actor: "test")
             #expect(try await outbox.retry(eventID: failed.eventID, actor: "admin"))
             #expect(try await outbox.publishDue(through: hub) == 1)
-            await Self.drain(hub, outbox)
+            await Self.drain(hub, outbox, until: { try await outbox.deliveries(orientationID: orientation.id).first?.state == .received })
             #expect(try await outbox.deliveries(orientationID: orientation.id).first?.state == .received)
         }
     }
