@@ -158,6 +158,12 @@ public struct WorkspaceStore: Sendable {
             version: row["settings_version"].intValue ?? 1)
     }
 
+    /// Departments of a practitioner's practice sites.
+    public func departments(_ idnps: String) async throws -> Set<String> {
+        Set(try await database.query("SELECT DISTINCT department FROM dir_sites WHERE idnps = ?", [.text(idnps)])
+            .compactMap { $0.optionalString("department") })
+    }
+
     /// Practice sites of a practitioner.
     public func sites(_ idnps: String) async throws -> [SiteChoice] {
         try await database.query("SELECT id, address, city, postcode FROM dir_sites WHERE idnps = ? ORDER BY id", [.text(idnps)])

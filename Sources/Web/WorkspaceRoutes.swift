@@ -553,7 +553,11 @@ struct WorkspaceRoutes {
             throw AppError(.notFound, code: "agenda", message: "Professionnel \(idnps) absent de l'annuaire SAS.")
         }
         let editors = try await self.editors.all().filter(\.enabled).sorted { $0.name < $1.name }
-        let structures = try await workspace.structures().filter { $0.kind != .cds }
+        // The structures of his departments (and the one he participates through), not the whole country's.
+        let departments = try await workspace.departments(idnps)
+        let structures = try await workspace.structures().filter {
+            $0.kind != .cds && (departments.contains($0.departmentCode) || $0.idnst == s.participation.structure)
+        }
         let now = Date()
         return pages.response("participation", title: "Participation au SAS", values: [
             "name": s.name, "idnps": idnps, "right": right.label, "csrf": context.session?.csrfToken ?? "",
