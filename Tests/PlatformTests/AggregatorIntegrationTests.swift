@@ -69,9 +69,10 @@ struct AggregatorIntegrationTests {
             practitioners: roster.practitioners.keys.sorted(), window: Self.window(), deadline: deadline))
         let wall = ContinuousClock.now - started
         // The deadline is enforced by racing: the hung vendor (30 s) cannot hold the search. The margins absorb a
-        // loaded machine (the whole suite runs in parallel on two cores).
-        #expect(result.summary.elapsed <= deadline + .milliseconds(500))
-        #expect(wall <= deadline + .milliseconds(1000))
+        // loaded machine (the whole suite runs in parallel on two cores; a fresh clone's run once overshot 500 ms by
+        // 46 ms) and stay far below the hang.
+        #expect(result.summary.elapsed <= deadline + .milliseconds(2000))
+        #expect(wall <= deadline + .milliseconds(3000))
         guard case .ok(let count)? = result.report("sain")?.status else {
             Issue.record("healthy vendor: \(String(describing: result.report("sain")?.status))"); return
         }
