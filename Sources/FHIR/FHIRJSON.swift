@@ -61,7 +61,16 @@ public enum FHIRJSON {
     }
 
     /// Encodes a model as FHIR JSON: deterministic, and (compact form) with `resourceType` first in every resource.
+    /// The module's models go through ``FHIRJSONWriter`` (same bytes, several times faster); anything else, and
+    /// values the writer declines, through `JSONEncoder`.
     public static func encode(_ value: some Encodable, pretty: Bool = false) throws -> Data {
+        if !pretty, let writable = value as? any FHIRJSONWritable, let data = FHIRJSONWriter.data(writable) { return data }
+        return try encodeWithFoundation(value, pretty: pretty)
+    }
+
+    /// The reference encoding (`JSONEncoder`, sorted keys, then `resourceType` hoisted), kept for values the fast
+    /// writer declines and as what the equivalence tests compare the writer with.
+    static func encodeWithFoundation(_ value: some Encodable, pretty: Bool = false) throws -> Data {
         let data = try makeEncoder(pretty: pretty).encode(value)
         return pretty ? data : try JSONKeyOrder.hoistResourceType(data)
     }

@@ -1,4 +1,5 @@
 import Directory
+import FHIR
 import Foundation
 import Hummingbird
 import Identity
@@ -194,11 +195,11 @@ struct SearchRoutes {
 /// (`2026-11-28`, Europe/Paris: its start for `from`, its last second for `to`).
 enum SearchDates {
     static func parse(_ text: String, endOfDay: Bool) -> Date? {
-        let withFraction = ISO8601DateFormatter()
-        withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let d = plain.date(from: text) ?? withFraction.date(from: text) { return d }
+        if text.utf8.count > 10 { // an instant: the FHIR parser (one pass, no formatter to build on every request)
+            guard let instant = FHIRInstant.parse(text), !instant.isDateOnly, !instant.assumedLocalTime,
+                  text.utf8.contains(UInt8(ascii: "T")) else { return nil }
+            return instant.date
+        }
         let parts = text.split(separator: "-")
         guard text.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
               (1...12).contains(m), (1...31).contains(d) else { return nil }
