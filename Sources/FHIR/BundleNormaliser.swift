@@ -282,26 +282,13 @@ struct NormaliserRun {
             }
             structures = extended
         }
-        // One copy of the template, completed in place (a local copy appended afterwards costs a second copy).
-        result.slots.append(walk.template)
-        Self.complete(&result.slots[result.slots.count - 1], read, structures: structures, start: start, end: end,
-                      slotID: slotID, fullUrl: fullUrl)
-    }
-
-    @inline(__always)
-    private static func complete(_ out: inout AggregatedSlot, _ read: UnsafePointer<FastSlot>, structures: [SlotStructure]?,
-                                 start: FHIRInstant, end: FHIRInstant, slotID: String?, fullUrl: String?) {
-        if let structures { out.structures = structures }
-        out.start = start.date
-        out.end = end.date
-        out.assumedLocalTime = start.assumedLocalTime || end.assumedLocalTime
-        out.kinds = read.pointee.facts.kinds
-        out.consultationTypes = read.pointee.facts.service.types
-        out.bookingMode = read.pointee.facts.bookingMode
-        out.reasons = read.pointee.facts.service.reasons
-        out.specialties = read.pointee.facts.specialties
-        out.bookingURL = read.pointee.facts.bookingURL
-        out.source.slot = slotID
-        out.source.fullUrl = fullUrl
+        // One storage per slot: the template's fields (practitioner, site, sources) and the slot's own.
+        // (Fields read through the pointer: copying `SlotFacts` would retain each of them.)
+        result.slots.append(AggregatedSlot(
+            template: walk.template, structures: structures, start: start.date, end: end.date,
+            assumedLocalTime: start.assumedLocalTime || end.assumedLocalTime, kinds: read.pointee.facts.kinds,
+            consultationTypes: read.pointee.facts.service.types, bookingMode: read.pointee.facts.bookingMode,
+            reasons: read.pointee.facts.service.reasons, specialties: read.pointee.facts.specialties,
+            bookingURL: read.pointee.facts.bookingURL, slotID: slotID, fullUrl: fullUrl))
     }
 }

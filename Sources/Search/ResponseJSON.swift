@@ -21,31 +21,56 @@ public struct ResponseJSON {
         s.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// A JSON string: runs of plain bytes copied at once, escapes as `JSONEncoder` writes them.
     mutating func string(_ s: String) {
         bytes.append(34)
-        for b in s.utf8 {
-            switch b {
-            case 34: bytes.append(92); bytes.append(34)
-            case 92: bytes.append(92); bytes.append(92)
-            case 10: bytes.append(92); bytes.append(110)
-            case 13: bytes.append(92); bytes.append(114)
-            case 9: bytes.append(92); bytes.append(116)
-            case 0..<32:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes += [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]]
-            default: bytes.append(b)
+        var text = s
+        text.withUTF8 { utf8 in
+            var run = 0
+            for i in 0..<utf8.count {
+                let b = utf8[i]
+                guard b < 32 || b == 34 || b == 92 else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i]))
+                run = i + 1
+                switch b {
+                case 34: bytes.append(92); bytes.append(34)
+                case 92: bytes.append(92); bytes.append(92)
+                case 10: bytes.append(92); bytes.append(110)
+                case 13: bytes.append(92); bytes.append(114)
+                case 9: bytes.append(92); bytes.append(116)
+                default:
+                    bytes.append(contentsOf: [92, 117, 48, 48, Self.hex[Int(b >> 4)], Self.hex[Int(b & 15)]])
+                }
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<utf8.count]))
         }
         bytes.append(34)
     }
 
-    mutating func number(_ v: Int) { bytes += Array(String(v).utf8) }
-    mutating func number(_ v: Int64) { bytes += Array(String(v).utf8) }
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Decimal digits without an intermediate `String`.
+    mutating func number(_ v: Int64) {
+        if v < 0 { bytes.append(45) }
+        var m = v.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(truncatingIfNeeded: 48 + m % 10))
+            m /= 10
+        } while m > 0
+        bytes[start...].reverse()
+    }
+
+    mutating func number(_ v: Int) { number(Int64(v)) }
     mutating func number(_ v: Double) {
-        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { bytes += Array(String(Int64(v)).utf8) } else { bytes += Array("\(v)".utf8) }
+        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { number(Int64(v)) } else { bytes += Array("\(v)".utf8) }
     }
     mutating func bool(_ v: Bool) { if v { raw("true") } else { raw("false") } }
-    mutating func date(_ d: Date) { string(FastISO8601.string(d)) }
+    mutating func date(_ d: Date) {
+        bytes.append(34)
+        FastISO8601.append(d, to: &bytes)
+        bytes.append(34)
+    }
 
     /// Writes `"key":` with a leading comma unless first.
     mutating func key(_ k: StaticString, _ first: inout Bool) {

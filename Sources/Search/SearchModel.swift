@@ -204,6 +204,14 @@ public enum SearchEvent: Sendable {
 public enum FastISO8601 {
     /// The text of `date` (whole seconds, rounded down).
     public static func string(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(20)
+        append(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the text of `date` (`yyyy-MM-ddTHH:mm:ssZ`, 20 bytes for years 0–9999) to `bytes`.
+    public static func append(_ date: Date, to bytes: inout [UInt8]) {
         let seconds = Int64((date.timeIntervalSince1970).rounded(.down))
         var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
@@ -217,18 +225,14 @@ public enum FastISO8601 {
         let day = dayOfYear - (153 * mp + 2) / 5 + 1
         let month = mp < 10 ? mp + 3 : mp - 9
         let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(20)
-        func put(_ value: Int64, _ width: Int) {
-            var digits = [UInt8](repeating: 48, count: width)
-            var v = value
-            for i in stride(from: width - 1, through: 0, by: -1) { digits[i] = UInt8(48 + v % 10); v /= 10 }
-            bytes += digits
+        @inline(__always) func put2(_ v: Int64) {
+            bytes.append(UInt8(truncatingIfNeeded: 48 + v / 10 % 10))
+            bytes.append(UInt8(truncatingIfNeeded: 48 + v % 10))
         }
-        put(year, 4); bytes.append(45); put(month, 2); bytes.append(45); put(day, 2); bytes.append(84)
-        put(secondOfDay / 3600, 2); bytes.append(58); put(secondOfDay / 60 % 60, 2); bytes.append(58)
-        put(secondOfDay % 60, 2); bytes.append(90)
-        return String(decoding: bytes, as: UTF8.self)
+        put2(year / 100 % 100); put2(year % 100); bytes.append(45); put2(month); bytes.append(45); put2(day)
+        bytes.append(84)
+        put2(secondOfDay / 3600); bytes.append(58); put2(secondOfDay / 60 % 60); bytes.append(58); put2(secondOfDay % 60)
+        bytes.append(90)
     }
 
     /// A JSON date strategy using ``string(_:)``.
