@@ -114,8 +114,13 @@ struct RunState: Sendable {
 
     /// Whether the practitioner declared himself unavailable (period or "vacances" switch) at `date`.
     func isUnavailable(_ idnps: String, at date: Date) -> Bool {
-        guard let n = numberByIDNPS[idnps], n >= 0, Int(n) < catalog.practitioners.count else { return false }
-        return catalog.practitioners[Int(n)].vacations.contains(where: { $0.contains(date) })
+        absences(of: idnps).contains(where: { $0.contains(date) })
+    }
+
+    /// The practitioner's declared absences (empty when unknown to the catalog).
+    func absences(of idnps: String) -> [VacationPeriod] {
+        guard let n = numberByIDNPS[idnps], n >= 0, Int(n) < catalog.practitioners.count else { return [] }
+        return catalog.practitioners[Int(n)].vacations
     }
 
     mutating func addAgenda(_ slots: [AgendaSlot], ringKm: Double, elapsed: Duration, streaming: Bool) -> SlotsArrival {
@@ -136,7 +141,12 @@ struct RunState: Sendable {
         var arrival: [String: [OfferSlot]] = [:]
         let b = Int32(batches.count)
         batches.append(batch)
-        // Fields are read in place: copying each `AggregatedSlot` (a dozen reference-counted fields) showed in profiles.
+        // Vendors answer slots grouped by practitioner: a run of the same practitioner is looked up (absences) and
+        // filed (`slotsByPractitioner`) once, not once per slot (two string hashes per slot showed in profiles).
+        var runKey: String?
+        var runAbsences: [VacationPeriod] = []
+        var run: [SlotRef] = []
+        defer { if let runKey, !run.isEmpty { slotsByPractitioner[runKey, default: []].append(contentsOf: run) } }
         let slots = batch.slots
         for i in slots.indices where keeps(start: slots[i].start, types: slots[i].consultationTypes, kinds: slots[i].kinds) {
             let ref = SlotRef(start: slots[i].start, origin: .editor(batch: b, index: Int32(i)))
@@ -151,10 +161,17 @@ struct RunState: Sendable {
                 slotsBySOSPlace[place.id, default: []].append(ref)
                 subject = association.value
             } else if let practitioner {
+                let key = practitioner.value
+                if key != runKey {
+                    if let runKey, !run.isEmpty { slotsByPractitioner[runKey, default: []].append(contentsOf: run) }
+                    run.removeAll(keepingCapacity: true)
+                    runKey = key
+                    runAbsences = absences(of: key)
+                }
                 // A declared unavailability removes the practitioner from search, vendor slots included.
-                if isUnavailable(practitioner.value, at: slots[i].start) { continue }
-                slotsByPractitioner[practitioner.value, default: []].append(ref)
-                subject = practitioner.value
+                if !runAbsences.isEmpty, runAbsences.contains(where: { $0.contains(slots[i].start) }) { continue }
+                run.append(ref)
+                subject = key
             } else { continue }
             if streaming { arrival[subject, default: []].append(materialize(ref, withAddress: true)) }
             keptSlotCount += 1

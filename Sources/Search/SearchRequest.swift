@@ -164,7 +164,7 @@ public struct ResolvedQuery: Sendable {
     /// Fingerprint of what defines the result list (the cursor must match it).
     var fingerprint: String {
         let parts = [target.label, target.specialtyCodes.joined(separator: ","), place.label,
-                     String(format: "%.5f,%.5f", place.latitude, place.longitude), String(consultationTypes.rawValue),
+                     "\(Int((place.latitude * 100_000).rounded())),\(Int((place.longitude * 100_000).rounded()))", String(consultationTypes.rawValue),
                      mode.rawValue, role.rawValue, preferredDoctor ?? ""]
         var hash: UInt64 = 0xcbf29ce484222325
         for byte in parts.joined(separator: "|").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }

@@ -110,6 +110,7 @@ public struct PlatformApp: Sendable {
         self.directory = DirectoryIndexLoader(database: database, specialties: reference.specialties, logger: logger)
         var aggregatorConfiguration = AggregatorConfiguration()
         aggregatorConfiguration.cacheTTL = .seconds(configuration.aggregatorCacheSeconds)
+        aggregatorConfiguration.cacheStaleWhileRevalidate = .seconds(configuration.aggregatorCacheStaleSeconds)
         self.transport = HTTPEditorTransport(identity: Self.platformIdentity(configuration), logger: logger)
         self.aggregator = SlotAggregator(editors: [], transport: transport, configuration: aggregatorConfiguration,
                                          metrics: PrometheusAggregatorMetrics(registry: registry))

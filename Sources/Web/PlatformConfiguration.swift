@@ -72,6 +72,8 @@ public struct PlatformConfiguration: Sendable {
     public var editorsCAPath: String?
     public var aggregatorDeadlineMilliseconds: Int
     public var aggregatorCacheSeconds: Int
+    /// `aggregator.cache_stale_seconds`.
+    public var aggregatorCacheStaleSeconds: Int
     /// Practitioners whose slots one search asks for, at most.
     public var searchMaxCandidates: Int
     public var devPKIDirectory: String
@@ -186,6 +188,7 @@ public struct PlatformConfiguration: Sendable {
         editorsCAPath = values["editors.ca"]
         aggregatorDeadlineMilliseconds = Int(values["aggregator.deadline_ms"]!)!
         aggregatorCacheSeconds = Int(values["aggregator.cache_seconds"]!)!
+        aggregatorCacheStaleSeconds = Int(values["aggregator.cache_stale_seconds"]!)!
         searchMaxCandidates = Int(values["search.max_candidates"]!)!
         devPKIDirectory = values["pki.dev_directory"]!
         publicURL = values["http.public_url"] ?? "http://127.0.0.1:\(values["http.port"]!)"

@@ -43,6 +43,7 @@ struct ConfigCommand: AsyncParsableCommand {
         case "editors.ca": return c.editorsCAPath ?? "—"
         case "aggregator.deadline_ms": return String(c.aggregatorDeadlineMilliseconds)
         case "aggregator.cache_seconds": return String(c.aggregatorCacheSeconds)
+        case "aggregator.cache_stale_seconds": return String(c.aggregatorCacheStaleSeconds)
         case "pki.dev_directory": return c.devPKIDirectory
         case "editors.registry_file": return c.editorsRegistryFile ?? "—"
         case "admin.api_token_sha256": return c.adminTokenSHA256 == nil ? "—" : "(configuré)"

@@ -8,11 +8,16 @@ extension AggregatorCore {
     /// The per-(editor, practitioner, window) cache and single-flight.
     @Suite struct Cache {
         private func setUp(ttl: Duration = .seconds(30), jitter: Double = 0, latency: Duration = .milliseconds(5),
+                           stale: Duration = .zero,
                            script: (@Sendable (SandboxCall) -> SandboxAction)? = nil) -> (SlotAggregator, SandboxTransport, ManualClock) {
             let transport = SandboxTransport(["e": SandboxEditor(latency: latency, script: script)])
             let clock = ManualClock()
             let aggregator = SlotAggregator(editors: [sandboxEditor("e")], transport: transport,
-                                            configuration: configuration { $0.cacheTTL = ttl; $0.cacheJitter = jitter }, clock: clock)
+                                            configuration: configuration {
+                                                $0.cacheTTL = ttl
+                                                $0.cacheJitter = jitter
+                                                $0.cacheStaleWhileRevalidate = stale
+                                            }, clock: clock)
             return (aggregator, transport, clock)
         }
 
@@ -58,6 +63,44 @@ extension AggregatorCore {
             clock.advance(.seconds(2))
             _ = await TimedSearch.run(aggregator, request(ps))
             #expect(transport.calls.count == 2)
+        }
+
+        @Test func justExpiredAnswersAreServedWhileOneBackgroundRequestRenewsThem() async throws {
+            let (aggregator, transport, clock) = setUp(stale: .seconds(10))
+            let ps = somePractitioners(2)
+            _ = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+            clock.advance(.seconds(31)) // expired, within the 10 s grace
+            let stale = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+            #expect(stale.summary?.cacheHits == 2 && stale.summary?.requestsSent == 0, "the search did not wait")
+            #expect(stale.slots.count == 6 && stale.batches.allSatisfy(\.fromCache))
+            // One background request renews both practitioners; searches meanwhile do not start another.
+            _ = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+            let renewed = ContinuousClock.now + .seconds(20)
+            while transport.calls.count < 2 || aggregator.inFlightCount > 0, ContinuousClock.now < renewed {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(transport.calls.count == 2)
+            #expect(transport.calls.last?.identifiers.sorted() == ps.map(\.value).sorted())
+            // The renewed answer lives a full lifetime from its arrival.
+            clock.advance(.seconds(25))
+            let fresh = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+            #expect(fresh.summary?.cacheHits == 2 && transport.calls.count == 2)
+            // Past lifetime + grace, the answer is not served any more: the search asks and waits.
+            clock.advance(.seconds(16))
+            let late = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+            #expect(late.summary?.cacheMisses == 2 && late.summary?.requestsSent == 1)
+            #expect(transport.calls.count == 3)
+        }
+
+        @Test func invalidatedAnswersAreNeverServedStale() async {
+            let (aggregator, transport, clock) = setUp(stale: .seconds(10))
+            let ps = somePractitioners(2)
+            _ = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+            clock.advance(.seconds(31))
+            aggregator.invalidate(practitioner: ps[0])
+            let after = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+            #expect(after.summary?.cacheHits == 1 && after.summary?.cacheMisses == 1)
+            #expect(transport.calls.contains { $0.identifiers == [ps[0].value] })
         }
 
         @Test func zeroTTLDisablesTheCache() async {

@@ -17,6 +17,10 @@ public struct AggregatorConfiguration: Sendable {
     /// Share of the lifetime by which each answer's expiry is brought forward at random (0.2: between 80 % and
     /// 100 % of `cacheTTL`), so that answers fetched together in a burst are not all fetched again at the same moment.
     public var cacheJitter: Double = 0.2
+    /// How long past its lifetime an answer may still be served while one background request renews it
+    /// (stale-while-revalidate): searches then never wait for an editor because an entry just expired. Zero: an
+    /// expired answer is fetched again before the search can use it.
+    public var cacheStaleWhileRevalidate: Duration = .zero
     /// Most cache entries kept (expired ones go first, then the oldest).
     public var cacheMaxEntries: Int = 200_000
     /// Retries after a refused/reset connection or a 503 with Retry-After (never after a timeout).

@@ -30,21 +30,24 @@ enum RequestPlanner {
     static func route(practitioners: [IDNPS], associations: [IDNST], cptsMode: Bool, editors: [Editor],
                       known: [IDNPS: Set<String>]) -> [RoutedGroup] {
         let registered = Set(editors.map(\.id))
-        var subjects: [String: [SearchSubject]] = [:]
-        var unknown: [String: Set<IDNPS>] = [:]
-        let practitionerEditors = editors.filter { practitionerFlow(for: $0, cptsMode: cptsMode) != nil }
+        // Per editor position (not per id string: this runs for every search, ~100 practitioners × editors).
+        var subjects = Array(repeating: [SearchSubject](), count: editors.count)
+        var unknown = Array(repeating: Set<IDNPS>(), count: editors.count)
+        let practitionerEditors = editors.indices.filter { practitionerFlow(for: editors[$0], cptsMode: cptsMode) != nil }
         for practitioner in unique(practitioners) {
-            let links = (known[practitioner] ?? []).intersection(registered)
-            for editor in practitionerEditors where links.isEmpty || links.contains(editor.id) {
-                subjects[editor.id, default: []].append(.practitioner(practitioner))
-                if links.isEmpty { unknown[editor.id, default: []].insert(practitioner) }
+            // Linked to a registered editor? Then asked to those only (a linked editor is registered by definition).
+            let links = known[practitioner]
+            let linked = links?.contains(where: registered.contains) ?? false
+            for i in practitionerEditors where !linked || links?.contains(editors[i].id) == true {
+                subjects[i].append(.practitioner(practitioner))
+                if !linked { unknown[i].insert(practitioner) }
             }
         }
         let sirets = unique(associations).filter { $0.kind == .siret }
         var groups: [RoutedGroup] = []
-        for editor in editors {
-            if let flow = practitionerFlow(for: editor, cptsMode: cptsMode), let list = subjects[editor.id] {
-                groups.append(RoutedGroup(editor: editor, flow: flow, subjects: list, unknown: unknown[editor.id] ?? []))
+        for (i, editor) in editors.enumerated() {
+            if let flow = practitionerFlow(for: editor, cptsMode: cptsMode), !subjects[i].isEmpty {
+                groups.append(RoutedGroup(editor: editor, flow: flow, subjects: subjects[i], unknown: unknown[i]))
             }
             if editor.enabled, editor.flows.contains(.sos), !sirets.isEmpty {
                 groups.append(RoutedGroup(editor: editor, flow: .sos, subjects: sirets.map(SearchSubject.association),

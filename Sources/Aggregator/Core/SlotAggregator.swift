@@ -33,7 +33,8 @@ public final class SlotAggregator: Sendable {
         self.registry = Locked(editors)
         self.metrics = metrics
         self.cache = SlotCache(ttl: configuration.cacheTTL, jitter: configuration.cacheJitter,
-                               maxEntries: configuration.cacheMaxEntries, clock: clock)
+                               maxEntries: configuration.cacheMaxEntries,
+                               staleWhileRevalidate: configuration.cacheStaleWhileRevalidate, clock: clock)
         self.breakers = CircuitBreakers(threshold: configuration.circuitFailureThreshold, cooldown: configuration.circuitCooldown,
                                         clock: clock) { id, state in metrics.circuitStateChanged(editorID: id, to: state) }
         self.healthTracker = HealthTracker(capacity: configuration.healthSampleCount)
@@ -110,6 +111,8 @@ public final class SlotAggregator: Sendable {
 
     /// Cache entries held (for the admin console and tests).
     public var cacheEntryCount: Int { cache.entryCount }
+    /// Editor requests in flight (searches' and background renewals).
+    public var inFlightCount: Int { cache.inFlightCount }
 
     // MARK: - Execution
 
@@ -145,7 +148,7 @@ public final class SlotAggregator: Sendable {
                 : min(max(1, configuration.practitionersPerRequest), SearchURLBuilder.maxPractitioners)
             let plan = cache.plan(editor: group.editor, flow: group.flow, subjects: group.subjects, window: window,
                                   batchSize: batchSize, deadline: run.deadline, mayRequest: !breakers.isRejecting(group.editor.id))
-            for fetch in plan.created {
+            for fetch in plan.created + plan.refreshing {
                 let executor = self.executor, cache = self.cache
                 fetch.setTask(Task { cache.complete(fetch, await executor.execute(fetch)) })
             }

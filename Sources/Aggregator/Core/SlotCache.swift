@@ -32,6 +32,9 @@ final class SlotCache: Sendable {
         var created: [SharedFetch] = []
         /// Subjects neither cached nor in flight that may not be requested (circuit open).
         var refused: [SearchSubject] = []
+        /// Background requests renewing answers served stale (already registered as in flight; no search waits on
+        /// them).
+        var refreshing: [SharedFetch] = []
     }
 
     private struct State {
@@ -45,11 +48,13 @@ final class SlotCache: Sendable {
     private let ttl: Duration
     private let jitter: Double
     private let maxEntries: Int
+    private let staleWhileRevalidate: Duration
     private let clock: any AggregatorClock
     private let state = Locked(State())
 
-    init(ttl: Duration, jitter: Double = 0, maxEntries: Int, clock: any AggregatorClock) {
+    init(ttl: Duration, jitter: Double = 0, maxEntries: Int, staleWhileRevalidate: Duration = .zero, clock: any AggregatorClock) {
         self.ttl = ttl
+        self.staleWhileRevalidate = max(.zero, staleWhileRevalidate)
         self.jitter = min(max(jitter, 0), 0.9)
         self.maxEntries = max(1, maxEntries)
         self.clock = clock
@@ -64,12 +69,21 @@ final class SlotCache: Sendable {
         return state.withLock { s in
             var plan = Plan()
             var misses: [SearchSubject] = []
+            var renew: [SearchSubject] = []
             var joinedIndex: [UInt64: Int] = [:]
             for subject in subjects {
                 let key = Key(editorID: editor.id, flow: flow, subject: subject, window: window)
                 if enabled, let entry = s.entries[key] {
-                    if now - entry.storedAt < entry.lifetime {
+                    let age = now - entry.storedAt
+                    if age < entry.lifetime {
                         plan.cached[subject] = entry.slots
+                        continue
+                    }
+                    // Just expired: served as is while one background request renews it (the search does not wait
+                    // for the editor); only when the editor may be asked, and never past the grace period.
+                    if mayRequest, age < entry.lifetime + staleWhileRevalidate {
+                        plan.cached[subject] = entry.slots
+                        if s.inFlight[key] == nil { renew.append(subject) }
                         continue
                     }
                     Self.remove(key, from: &s)
@@ -91,18 +105,24 @@ final class SlotCache: Sendable {
                 return plan
             }
             let size = max(1, batchSize)
-            for start in stride(from: 0, to: misses.count, by: size) {
-                let chunk = Array(misses[start..<min(start + size, misses.count)])
-                s.nextFetchID &+= 1
-                var generations: [SearchSubject: UInt64] = [:]
-                for subject in chunk { generations[subject] = s.generations[subject, default: 0] }
-                let fetch = SharedFetch(id: s.nextFetchID, editor: editor, flow: flow, subjects: chunk, windowKey: window,
-                                        generations: generations, deadline: deadline)
-                fetch.addInterest(deadline: deadline)
-                for subject in chunk {
-                    s.inFlight[Key(editorID: editor.id, flow: flow, subject: subject, window: window)] = fetch
+            for (list, background) in [(misses, false), (renew, true)] {
+                for start in stride(from: 0, to: list.count, by: size) {
+                    let chunk = Array(list[start..<min(start + size, list.count)])
+                    s.nextFetchID &+= 1
+                    var generations: [SearchSubject: UInt64] = [:]
+                    for subject in chunk { generations[subject] = s.generations[subject, default: 0] }
+                    let fetch = SharedFetch(id: s.nextFetchID, editor: editor, flow: flow, subjects: chunk, windowKey: window,
+                                            generations: generations, deadline: deadline)
+                    for subject in chunk {
+                        s.inFlight[Key(editorID: editor.id, flow: flow, subject: subject, window: window)] = fetch
+                    }
+                    if background {
+                        plan.refreshing.append(fetch) // no interest: nobody leaves it, it runs to its answer
+                    } else {
+                        fetch.addInterest(deadline: deadline)
+                        plan.created.append(fetch)
+                    }
                 }
-                plan.created.append(fetch)
             }
             return plan
         }
