@@ -156,7 +156,15 @@ struct SearchBench: AsyncParsableCommand {
         }
         if generator == "wrk" {
             // Warm-up then measure, with wrk in its own process cycling through the same URLs.
-            let result = try WrkScript.run(port: port, script: script, seconds: Int(seconds), connections: concurrency)
+            // wrk is waited for on a thread of its own: blocking one of the two threads of Swift's cooperative pool
+            // for the whole run would halve the server's capacity (it did, until 2026-11-28: wrk figures were about half
+            // of the in-process client's).
+            let (wrkSeconds, connections) = (Int(seconds), concurrency)
+            let result = try await withCheckedThrowingContinuation { (done: CheckedContinuation<WrkScript.Result, any Error>) in
+                Thread.detachNewThread {
+                    done.resume(with: Result { try WrkScript.run(port: port, script: script, seconds: wrkSeconds, connections: connections) })
+                }
+            }
             try? await client.shutdown()
             await group.triggerGracefulShutdown()
             _ = try? await runner.value
