@@ -16,7 +16,7 @@ struct SearchBench: AsyncParsableCommand {
         abstract: "Moteur de recherche : API HTTP, 250 000 praticiens, éditeurs bac à sable instantanés (mTLS).")
     @Option(help: "Nombre de praticiens synthétiques.") var practitioners = 250_000
     @Option(help: "Durée de la mesure, en secondes.") var seconds = 20.0
-    @Option(help: "Requêtes simultanées.") var concurrency = 16
+    @Option(help: "Requêtes simultanées (8 : la plateforme est saturée en CPU bien avant ; davantage de connexions n'ajoute que de l'attente).") var concurrency = 8
     @Option(help: "Nombre de lieux différents recherchés (les plus peuplés).") var places = 200
     @Option(name: .customLong("sandbox-port"), help: "Premier port des éditeurs bac à sable (7 ports consécutifs).") var sandboxPort = 9_301
     @Option(help: "Répertoire de travail (réutilisé : l'annuaire n'est généré qu'une fois).") var workDirectory = ".build/bench-search"
