@@ -1,4 +1,5 @@
 import Foundation
+@testable import Search
 @testable import Web
 import Testing
 
@@ -19,5 +20,41 @@ struct SearchDatesTests {
                     "demain", "", "2026-11-28T25:00:00Z", "2026-11-28T10:20:00+1:00"] {
             #expect(SearchDates.parse(bad, endOfDay: false) == nil, "\(bad)")
         }
+    }
+}
+
+@Suite("Search page JSON primitives")
+struct ResponseJSONPrimitiveTests {
+    @Test("numbers, dates and escaped strings written by hand read back as written")
+    func primitives() throws {
+        var w = ResponseJSON()
+        w.raw("[")
+        for n: Int64 in [0, 7, -1, 42, 1_000_000, -987_654_321, .max, .min] {
+            w.number(n)
+            w.raw(",")
+        }
+        w.number(2.0)
+        w.raw(",")
+        w.number(-0.5)
+        w.raw(",")
+        w.string("guillemet \" barre \\ / \n\r\t\u{1} é 中")
+        w.raw(",")
+        w.date(Date(timeIntervalSince1970: 1_795_857_600))
+        w.raw("]")
+        let text = String(decoding: w.bytes, as: UTF8.self)
+        #expect(text.hasPrefix("[0,7,-1,42,1000000,-987654321,9223372036854775807,-9223372036854775808,2,-0.5,"))
+        #expect(text.hasSuffix(",\"2026-11-28T09:20:00Z\"]"))
+        let values = try #require(JSONSerialization.jsonObject(with: Data(w.bytes)) as? [Any])
+        #expect(values[10] as? String == "guillemet \" barre \\ / \n\r\t\u{1} é 中")
+    }
+
+    @Test("radius and distance figures in French form")
+    func radiusText() {
+        #expect(RadiusPlan.format(10) == "10")
+        #expect(RadiusPlan.format(7.5) == "7,5")
+        #expect(RadiusPlan.format(22.5) == "22,5")
+        #expect(RadiusPlan.format(2.96) == "3,0")
+        #expect(Explainer.distanceText(0.347) == "à 350 m")
+        #expect(Explainer.distanceText(12.34) == "à 12,3 km")
     }
 }
