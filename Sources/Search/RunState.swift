@@ -59,12 +59,12 @@ struct RunState: Sendable {
     var sosPlaceIDs: Set<String> = []
     var askedAssociations: Set<IDNST> = []
     var radiusKm: Double = 0
-    /// Kept slots, as references into the batches and agenda rows they came in (turned into ``OfferSlot`` only for
-    /// the cards of the page: most of a search's slots are never shown).
-    var slotsByPractitioner: [String: [SlotRef]] = [:]
+    /// Kept slots, as spans of the batches and agenda rows they came in (turned into ``OfferSlot`` only for the cards
+    /// of the page: most of a search's slots are never shown, and most are never looked at one by one).
+    var slotsByPractitioner: [String: [SlotSpan]] = [:]
     /// Asked practitioners (IDNPS) the directory links to each vendor: who is left without slots when it fails.
     var declaredByEditor: [String: Set<String>] = [:]
-    var slotsBySOSPlace: [String: [SlotRef]] = [:]
+    var slotsBySOSPlace: [String: [SlotSpan]] = [:]
     var batches: [SlotBatch] = []
     var agendaRows: [AgendaSlot] = []
     var seenSOS: Set<SOSSlotKey> = []
@@ -103,6 +103,11 @@ struct RunState: Sendable {
 
     func keeps(start: Date, types: ConsultationTypes, kinds: SlotKinds) -> Bool {
         guard query.window.contains(start), start >= query.now else { return false }
+        return passes(types: types, kinds: kinds)
+    }
+
+    /// The consultation-type and slot-kind filters (the role sees the kinds; no kind = visible to all).
+    func passes(types: ConsultationTypes, kinds: SlotKinds) -> Bool {
         if !query.consultationTypes.isEmpty, types.intersection(query.consultationTypes).isEmpty { return false }
         if !kinds.isEmpty, kinds.intersection(query.role.visibleSlotKinds).isEmpty { return false }
         return true
@@ -127,57 +132,83 @@ struct RunState: Sendable {
         var arrival: [String: [OfferSlot]] = [:]
         for s in slots where keeps(start: s.start, types: s.consultationTypes, kinds: s.kinds) {
             if isUnavailable(s.practitioner.value, at: s.start) { continue }
-            let ref = SlotRef(start: s.start, origin: .agenda(Int32(agendaRows.count)))
+            let span = SlotSpan(start: s.start, origin: .agenda(Int32(agendaRows.count)))
             agendaRows.append(s)
-            slotsByPractitioner[s.practitioner.value, default: []].append(ref)
-            if streaming { arrival[s.practitioner.value, default: []].append(materialize(ref, withAddress: true)) }
+            slotsByPractitioner[s.practitioner.value, default: []].append(span)
+            if streaming { arrival[s.practitioner.value, default: []].append(materialize(span.ref(0, in: self), withAddress: true)) }
             keptSlotCount += 1
         }
         return SlotsArrival(source: "sas", ringKm: ringKm, slots: arrival,
                             elapsedMs: Int(elapsed / .milliseconds(1)), fromCache: false)
     }
 
+    /// Files a vendor batch. A practitioner's segment is kept whole, as one span, when none of its type/kind profiles
+    /// is filtered out and he declared no absence (the usual case: no slot is looked at); otherwise slot by slot, in
+    /// runs of consecutive kept slots. SOS slots are matched to a fixed place one by one.
     mutating func addBatch(_ batch: SlotBatch, ringKm: Double, streaming: Bool) -> SlotsArrival {
         var arrival: [String: [OfferSlot]] = [:]
         let b = Int32(batches.count)
         batches.append(batch)
-        // Vendors answer slots grouped by practitioner: a run of the same practitioner is looked up (absences) and
-        // filed (`slotsByPractitioner`) once, not once per slot (two string hashes per slot showed in profiles).
-        var runKey: String?
-        var runAbsences: [VacationPeriod] = []
-        var run: [SlotRef] = []
-        defer { if let runKey, !run.isEmpty { slotsByPractitioner[runKey, default: []].append(contentsOf: run) } }
-        let slots = batch.slots
-        for i in slots.indices where keeps(start: slots[i].start, types: slots[i].consultationTypes, kinds: slots[i].kinds) {
-            let ref = SlotRef(start: slots[i].start, origin: .editor(batch: b, index: Int32(i)))
-            let subject: String
-            let practitioner = slots[i].practitioner
-            if batch.flow == .sos || practitioner == nil {
-                let s = slots[i]
-                guard let association = s.structures(.sosAssociation).first?.idnst ?? s.structures.first?.idnst,
-                      let place = sosPlace(for: s, association: association) else { continue }
-                guard seenSOS.insert(SOSSlotKey(editor: batch.editorID, place: place.id, start: s.start, end: s.end,
-                                                url: s.bookingURL)).inserted else { continue }
-                slotsBySOSPlace[place.id, default: []].append(ref)
-                subject = association.value
-            } else if let practitioner {
-                let key = practitioner.value
-                if key != runKey {
-                    if let runKey, !run.isEmpty { slotsByPractitioner[runKey, default: []].append(contentsOf: run) }
-                    run.removeAll(keepingCapacity: true)
-                    runKey = key
-                    runAbsences = absences(of: key)
+        var kept: [SlotSpan] = []
+        for (g, segment) in batch.segments.enumerated() {
+            let slots = segment.list.slots
+            // The search's own window and "not started yet" (a provider may hand more than asked).
+            let window = segment.list.range(startingIn: query.window, notBefore: query.now).clamped(to: segment.range)
+            guard !window.isEmpty else { continue }
+            let segmentIndex = Int32(g)
+            func span(_ range: Range<Int>) -> SlotSpan {
+                SlotSpan(start: slots[range.lowerBound].start,
+                         origin: .editor(batch: b, segment: segmentIndex, lower: Int32(range.lowerBound), upper: Int32(range.upperBound)))
+            }
+            guard batch.flow != .sos, let practitioner = segment.practitioner else {
+                for i in window where passes(types: slots[i].consultationTypes, kinds: slots[i].kinds) {
+                    let s = slots[i]
+                    guard let association = s.structures(.sosAssociation).first?.idnst ?? s.structures.first?.idnst,
+                          let place = sosPlace(for: s, association: association) else { continue }
+                    guard seenSOS.insert(SOSSlotKey(editor: batch.editorID, place: place.id, start: s.start, end: s.end,
+                                                    url: s.bookingURL)).inserted else { continue }
+                    let one = span(i..<(i + 1))
+                    slotsBySOSPlace[place.id, default: []].append(one)
+                    if streaming { arrival[association.value, default: []].append(materialize(one.ref(0, in: self), withAddress: true)) }
+                    keptSlotCount += 1
                 }
-                // A declared unavailability removes the practitioner from search, vendor slots included.
-                if !runAbsences.isEmpty, runAbsences.contains(where: { $0.contains(slots[i].start) }) { continue }
-                run.append(ref)
-                subject = key
-            } else { continue }
-            if streaming { arrival[subject, default: []].append(materialize(ref, withAddress: true)) }
-            keptSlotCount += 1
+                continue
+            }
+            let key = practitioner.value
+            // A declared unavailability removes the practitioner from search, vendor slots included.
+            let absences = absences(of: key)
+            kept.removeAll(keepingCapacity: true)
+            if absences.isEmpty, segment.list.profiles.allSatisfy({ passes(types: $0.consultationTypes, kinds: $0.kinds) }) {
+                kept.append(span(window))
+            } else {
+                var runStart: Int?
+                for i in window {
+                    let s = slots[i]
+                    let keep = passes(types: s.consultationTypes, kinds: s.kinds) && !absences.contains { $0.contains(s.start) }
+                    if keep, runStart == nil { runStart = i }
+                    if !keep, let start = runStart {
+                        kept.append(span(start..<i))
+                        runStart = nil
+                    }
+                }
+                if let start = runStart { kept.append(span(start..<window.upperBound)) }
+            }
+            guard !kept.isEmpty else { continue }
+            slotsByPractitioner[key, default: []].append(contentsOf: kept)
+            for one in kept {
+                keptSlotCount += one.count
+                if streaming {
+                    for k in 0..<one.count { arrival[key, default: []].append(materialize(one.ref(k, in: self), withAddress: true)) }
+                }
+            }
         }
         return SlotsArrival(source: batch.editorID, ringKm: ringKm, slots: arrival,
                             elapsedMs: Int(batch.elapsed / .milliseconds(1)), fromCache: batch.fromCache)
+    }
+
+    /// The vendor slot at a position.
+    func editorSlot(batch: Int32, segment: Int32, index: Int32) -> AggregatedSlot {
+        batches[Int(batch)].segments[Int(segment)].list.slots[Int(index)]
     }
 
     /// The JSON form of a kept slot.
@@ -188,26 +219,34 @@ struct RunState: Sendable {
             return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes), source: "sas",
                              bookingURL: nil, agendaSlotID: s.id, remaining: s.capacity > 1 ? s.remaining : nil, address: nil,
                              kinds: s.kinds.kinds.map(\.code).nilIfEmpty)
-        case .editor(let b, let i):
-            let batch = batches[Int(b)]
-            let s = batch.slots[Int(i)]
+        case .editor(let b, let g, let i):
+            let s = editorSlot(batch: b, segment: g, index: i)
             var address: [String]?
             if withAddress {
                 let lines = s.site.addressLines + [[s.site.postalCode, s.site.city].compactMap { $0 }.joined(separator: " ")]
                 address = lines.filter { !$0.isEmpty }.nilIfEmpty
             }
             return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
-                             source: batch.editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil, address: address,
-                             kinds: s.kinds.kinds.map(\.code).nilIfEmpty)
+                             source: batches[Int(b)].editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil,
+                             address: address, kinds: s.kinds.kinds.map(\.code).nilIfEmpty)
         }
     }
 
-    /// The first `limit` slots of `refs` in time order, duplicates (same source, start, end and link) dropped.
-    func offerSlots(_ refs: [SlotRef], limit: Int, withAddress: Bool) -> [OfferSlot] {
+    /// The first `limit` slots of `spans` in time order (ties: agenda first, then arrival order), duplicates (same
+    /// source, start, end and link) dropped. Each span is sorted: a merge that reads only the slots it returns.
+    func offerSlots(_ spans: [SlotSpan], limit: Int, withAddress: Bool) -> [OfferSlot] {
         var out: [OfferSlot] = []
-        for ref in refs.sorted(by: { ($0.start, $0.origin) < ($1.start, $1.origin) }) {
-            guard out.count < limit else { break }
-            let slot = materialize(ref, withAddress: withAddress)
+        var cursors = [Int](repeating: 0, count: spans.count)
+        while out.count < limit {
+            var best: (span: Int, ref: SlotRef)?
+            for k in spans.indices where cursors[k] < spans[k].count {
+                let ref = spans[k].ref(cursors[k], in: self)
+                if let current = best, (current.ref.start, current.ref.origin) <= (ref.start, ref.origin) { continue }
+                best = (k, ref)
+            }
+            guard let best else { break }
+            cursors[best.span] += 1
+            let slot = materialize(best.ref, withAddress: withAddress)
             if let last = out.last, last.start == slot.start, last.end == slot.end, last.source == slot.source,
                last.bookingURL == slot.bookingURL, last.agendaSlotID == slot.agendaSlotID { continue }
             out.append(slot)
@@ -296,8 +335,8 @@ struct RunState: Sendable {
             if status != "ok", let linked = declaredByEditor[id] {
                 // Practitioners of this vendor shown without any slot from it.
                 let missing = linked.filter { idnps in
-                    !(slotsByPractitioner[idnps] ?? []).contains { ref in
-                        if case .editor(let b, _) = ref.origin { return batches[Int(b)].editorID == id }
+                    !(slotsByPractitioner[idnps] ?? []).contains { span in
+                        if case .editor(let b, _, _, _) = span.origin { return batches[Int(b)].editorID == id }
                         return false
                     }
                 }.count
@@ -336,15 +375,15 @@ struct RunState: Sendable {
                           preferred: Bool) -> OfferCard {
         let facts = number.flatMap { Int($0) < catalog.practitioners.count ? catalog.practitioners[Int($0)] : nil }
         let flags = facts?.flags ?? []
-        let refs = slotsByPractitioner[idnps] ?? []
-        let first = refs.lazy.map(\.start).min()
+        let spans = slotsByPractitioner[idnps] ?? []
+        let first = spans.lazy.map(\.start).min()
         return OfferCard(
             id: id, kind: .practitioner, idnps: idnps, idnst: facts?.structure?.value, name: idnps, specialties: [],
             address: [], phone: nil, latitude: latitude, longitude: longitude, distanceKm: distanceKm,
             participates: flags.contains(.participates), participationVia: Self.via(flags),
             acceptsExtraPatients: flags.contains(.participates) && flags.contains(.acceptsExtra),
             forfaitReorientation: flags.contains(.forfaitReorientation), preferredDoctor: preferred, firstSlot: first,
-            slotCount: refs.count, slots: [], pourquoi: "", members: nil,
+            slotCount: spans.reduce(0) { $0 + $1.count }, slots: [], pourquoi: "", members: nil,
             rank: Self.rank(group: preferred ? 0 : (first == nil ? 2 : 1), first: first, distanceKm: distanceKm, id: id))
     }
 
@@ -403,15 +442,15 @@ struct RunState: Sendable {
             cards.append(card)
         }
         for place in sosPlaces {
-            let refs = slotsBySOSPlace[place.id] ?? []
-            guard let first = refs.lazy.map(\.start).min() else { continue }
+            let spans = slotsBySOSPlace[place.id] ?? []
+            guard let first = spans.lazy.map(\.start).min() else { continue }
             var card = OfferCard(
                 id: place.id, kind: .sos, idnps: nil, idnst: place.association.value,
                 name: "\(place.structure.name) — \(place.place.name)", specialties: ["Médecine générale"],
                 address: place.place.address.lines, phone: place.structure.phone.nilIfEmpty,
                 latitude: place.place.latitude, longitude: place.place.longitude, distanceKm: place.distanceKm,
                 participates: true, participationVia: "sos-medecins", acceptsExtraPatients: false,
-                forfaitReorientation: false, preferredDoctor: false, firstSlot: first, slotCount: refs.count,
+                forfaitReorientation: false, preferredDoctor: false, firstSlot: first, slotCount: spans.reduce(0) { $0 + $1.count },
                 slots: [], pourquoi: "", members: nil,
                 rank: Self.rank(group: 1, first: first, distanceKm: place.distanceKm, id: place.id))
             card.additionalInfo = catalog.structureInfo[place.association.value]
@@ -421,15 +460,46 @@ struct RunState: Sendable {
     }
 }
 
-/// A kept slot: its start (for ranking) and where it came from.
+/// One kept slot: its start (for ordering) and where it is.
 struct SlotRef: Sendable {
     enum Origin: Sendable, Comparable {
         case agenda(Int32)
-        case editor(batch: Int32, index: Int32)
+        case editor(batch: Int32, segment: Int32, index: Int32)
     }
 
     let start: Date
     let origin: Origin
+}
+
+/// Kept slots filed together: one SAS agenda row, or consecutive positions of one batch segment (sorted by start).
+struct SlotSpan: Sendable {
+    enum Origin: Sendable {
+        case agenda(Int32)
+        case editor(batch: Int32, segment: Int32, lower: Int32, upper: Int32)
+    }
+
+    /// The first slot's start.
+    let start: Date
+    let origin: Origin
+
+    var count: Int {
+        switch origin {
+        case .agenda: 1
+        case .editor(_, _, let lower, let upper): Int(upper - lower)
+        }
+    }
+
+    /// The `k`-th slot of the span.
+    func ref(_ k: Int, in run: RunState) -> SlotRef {
+        switch origin {
+        case .agenda(let i):
+            return SlotRef(start: start, origin: .agenda(i))
+        case .editor(let b, let g, let lower, _):
+            let index = lower + Int32(k)
+            return SlotRef(start: k == 0 ? start : run.editorSlot(batch: b, segment: g, index: index).start,
+                           origin: .editor(batch: b, segment: g, index: index))
+        }
+    }
 }
 
 /// De-duplication key of SOS slots (one association's slots may be matched to several places' requests).

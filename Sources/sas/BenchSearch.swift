@@ -29,12 +29,12 @@ struct SearchBench: AsyncParsableCommand {
     @Option(help: "Charge d'échauffement avant la mesure, en secondes (0 : chaque URL une fois seulement). Au moins deux durées du cache de l'agrégateur (30 s) : la mesure voit alors un nœud en régime établi, dont les réponses expirent à des instants dispersés, et non la vague d'expiration synchronisée qui suit l'échauffement.")
     var echauffement = 75.0
 
-    @Option(help: "Fenêtre de recherche : jour (comme les régulateurs : maintenant → fin de J+2, le volume de créneaux dépend de l'heure) ou fixe (J+1 et J+2 entiers, comparable d'une heure à l'autre).")
+    @Option(help: "Fenêtre de recherche : jour (comme les régulateurs : maintenant → fin de J+2, le volume de créneaux dépend de l'heure) fixe (J+1 et J+2 entiers, comparable d'une heure à l'autre) ou pire (J+1 à J+3 entiers : le volume d'une recherche lancée à minuit, la plus chargée).")
     var fenetre = "jour"
 
     func run() async throws {
         Bench.warnIfDebug()
-        guard ["jour", "fixe"].contains(fenetre) else { throw ValidationError("--fenetre : jour ou fixe.") }
+        guard ["jour", "fixe", "pire"].contains(fenetre) else { throw ValidationError("--fenetre : jour, fixe ou pire.") }
         var logger = Logger(label: "bench")
         logger.logLevel = .critical
         let directory = URL(fileURLWithPath: workDirectory)
@@ -75,7 +75,8 @@ struct SearchBench: AsyncParsableCommand {
         let reference = try ReferenceData.shared()
         let targets = Array(reference.geocoder.places.byPopulation().prefix(places).map(\.name))
         let kinds = ["médecin généraliste", "médecin généraliste", "médecin généraliste", "pédiatre", "SOS"]
-        // Tomorrow and the day after in Paris, whole days.
+        // Whole days in Paris: tomorrow and the day after ("fixe"), or three days from tomorrow ("pire": as many slots
+        // as the default window holds for a search at midnight, its largest).
         let fixedDays: (String, String) = {
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = TimeZone(identifier: "Europe/Paris")!
@@ -85,14 +86,14 @@ struct SearchBench: AsyncParsableCommand {
             formatter.dateFormat = "yyyy-MM-dd"
             let today = calendar.startOfDay(for: Date())
             return (formatter.string(from: calendar.date(byAdding: .day, value: 1, to: today)!),
-                    formatter.string(from: calendar.date(byAdding: .day, value: 2, to: today)!))
+                    formatter.string(from: calendar.date(byAdding: .day, value: fenetre == "pire" ? 3 : 2, to: today)!))
         }()
         func url(_ i: Int) -> String {
             var components = URLComponents(string: "http://127.0.0.1:\(port)/api/v1/search")!
             components.queryItems = [URLQueryItem(name: "what", value: kinds[i % kinds.count]),
                                      URLQueryItem(name: "where", value: targets[(i * 7919) % targets.count])]
             if i % 10 == 9 { components.queryItems!.append(URLQueryItem(name: "mode", value: "en-sus")) }
-            if fenetre == "fixe" {
+            if fenetre != "jour" {
                 components.queryItems! += [URLQueryItem(name: "from", value: fixedDays.0), URLQueryItem(name: "to", value: fixedDays.1)]
             }
             return components.string!

@@ -1,3 +1,4 @@
+import Aggregator
 import Directory
 import Foundation
 import SASDomain
@@ -220,4 +221,56 @@ struct SearchEngineTests {
             #expect(FastISO8601.string(Date(timeIntervalSince1970: 1_795_799_205.9)) == "2026-11-27T17:06:45Z")
         }
     }
+
+    @Test("a card's slots: vendors' runs kept whole or split by filters and absences, merged in time order, duplicates, past and out-of-window slots dropped")
+    func slotRuns() async throws {
+        for engineKind in TestDatabases.engines {
+            try await TestDatabases.withDatabase(engineKind) { db, _ in
+                // B is away from +2.5 h to +3.5 h.
+                let f = try await SearchFixture.seed(db, absences: ["B": [(from: 2.5, to: 3.5)]])
+                func slot(_ key: String, _ hours: Double, _ types: ConsultationTypes = .ambulatory, url: String? = nil) -> AggregatedSlot {
+                    let start = f.now.addingTimeInterval(hours * 3600)
+                    return AggregatedSlot(flow: .individual, practitioner: f.ids[key]!, start: start, end: start.addingTimeInterval(900),
+                                          kinds: .snp, consultationTypes: types,
+                                          bookingURL: url ?? "https://v.example/\(key)/\(Int(hours * 60))")
+                }
+                // Handed out of order: the batch sorts each practitioner's slots by start.
+                let first = SlotBatch(editorID: "agendaplus", flow: .individual, slots: [
+                    slot("A", 4), slot("A", 1), slot("A", 2, .teleconsultation), slot("A", -1), slot("A", 100),
+                    slot("A", 4, url: "https://v.example/A/240"), slot("A", 5),
+                    slot("B", 1), slot("B", 3), slot("B", 4),
+                ], problemCount: 0, elapsed: .milliseconds(5), latency: nil, fromCache: false)
+                #expect(first.segments.map(\.count) == [7, 3])
+                #expect(first.segments[0].slots.map { Int($0.start.timeIntervalSince(f.now) / 3600) } == [-1, 1, 2, 4, 4, 5, 100])
+                let second = SlotBatch(editorID: "autre", flow: .individual, slots: [slot("A", 1.5), slot("A", 2)],
+                                       problemCount: 0, elapsed: .milliseconds(6), latency: nil, fromCache: true)
+                let engine = try await f.engine(db, provider: ScriptedSlotProvider(batches: [first, second]), maxSlotsPerCard: 5)
+                func card(_ r: SearchResponse, _ key: String) -> OfferCard? { r.results.first { f.key($0) == key } }
+                func offsets(_ card: OfferCard?) -> [String] {
+                    (card?.slots ?? []).map { "\(Int(($0.start.timeIntervalSince(f.now) / 60).rounded()))@\($0.source)" }
+                }
+
+                let all = try await engine.search(SearchRequest(what: "médecin généraliste", place: "Lyon 3e", pageSize: 20), now: f.now)
+                let a = try #require(card(all, "A"))
+                // Past (-1 h) and beyond the window (+100 h) dropped; ties at +2 h in arrival order; the duplicate at +4 h
+                // shown once; five slots at most.
+                #expect(offsets(a) == ["60@agendaplus", "90@autre", "120@agendaplus", "120@autre", "240@agendaplus"])
+                #expect(a.slotCount == 7)
+                #expect(a.slots[2].consultationTypes == ["VR"])
+                // B's +3 h slot falls in his absence; the others stay.
+                let b = try #require(card(all, "B"))
+                #expect(offsets(b) == ["60@agendaplus", "240@agendaplus"])
+                #expect(b.slotCount == 2)
+
+                // A consultation-type filter splits A's run around the teleconsultation.
+                let cabinet = try await engine.search(SearchRequest(what: "médecin généraliste", place: "Lyon 3e",
+                                                                    consultationTypes: .ambulatory, pageSize: 20), now: f.now)
+                let a2 = try #require(card(cabinet, "A"))
+                #expect(offsets(a2) == ["60@agendaplus", "90@autre", "120@autre", "240@agendaplus", "300@agendaplus"])
+                #expect(a2.slotCount == 6)
+                #expect(cabinet.counts.slots == 9) // A 6, B 2, C 1 (SAS agenda)
+            }
+        }
+    }
 }
+

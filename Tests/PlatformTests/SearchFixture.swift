@@ -42,8 +42,10 @@ struct SearchFixture {
         (c.latitude + north / 111.195, c.longitude + east / (111.195 * cos(c.latitude * .pi / 180)))
     }
 
-    /// Seeds `database` and returns the fixture.
-    static func seed(_ database: any Database, now: Date = Date()) async throws -> SearchFixture {
+    /// Seeds `database` and returns the fixture; `absences` gives declared unavailability periods (hours from `now`)
+    /// by fixture key.
+    static func seed(_ database: any Database, now: Date = Date(),
+                     absences: [String: [(from: Double, to: Double)]] = [:]) async throws -> SearchFixture {
         let reference = try ReferenceData.shared()
         let lyon = try reference.geocoder.resolve("Lyon 3e")
         let centre = (lyon.latitude, lyon.longitude)
@@ -64,7 +66,10 @@ struct SearchFixture {
                 professionCode: "10", specialtyCodes: [specialty],
                 participation: participates ? SASParticipation(participates: true, mode: mode, structure: structure,
                                                                acceptsExtraPatients: extra, forfaitReorientation: false,
-                                                               vacations: []) : .none))
+                                                               vacations: (absences[key] ?? []).map {
+                                                                   VacationPeriod(start: now.addingTimeInterval($0.from * 3600),
+                                                                                  end: now.addingTimeInterval($0.to * 3600))
+                                                               }) : .none))
             let address = PostalAddress(number: "\(n)", streetType: "Rue", streetName: "du Test \(key)", postcode: "69003", city: "Lyon")
             sites.append(PracticeSite(id: DirectoryStore.siteID(idnps: id.value, address: address), practitioner: id,
                                       address: address, postcodeIsSynthetic: false, inseeCode: nil, departmentCode: department,
@@ -136,7 +141,8 @@ struct SearchFixture {
     }
 
     /// An engine over `database` with the fixture's vendor answers.
-    func engine(_ database: any Database, provider: FixedSlotProvider? = nil, maxCandidates: Int = 100) async throws -> SearchEngine {
+    func engine(_ database: any Database, provider: (any EditorSlotProvider)? = nil, maxCandidates: Int = 100,
+                maxSlotsPerCard: Int = 12) async throws -> SearchEngine {
         let reference = try ReferenceData.shared()
         let loader = DirectoryIndexLoader(database: database, specialties: reference.specialties, logger: TestDatabases.logger)
         try await loader.refreshIfNeeded()
@@ -145,7 +151,7 @@ struct SearchFixture {
             catalog: { loader.catalog }, specialties: reference.specialties, editors: provider ?? vendorSlots(),
             agenda: StoredAgenda(database: database),
             reader: DirectoryReader(database: database, specialties: reference.specialties),
-            configuration: SearchConfiguration(deadline: .seconds(3), maxCandidates: maxCandidates), logger: TestDatabases.logger)
+            configuration: SearchConfiguration(deadline: .seconds(3), maxCandidates: maxCandidates, maxSlotsPerCard: maxSlotsPerCard), logger: TestDatabases.logger)
     }
 
     /// Card → fixture key ("A", "SOS", "CPTS").
@@ -187,6 +193,38 @@ final class FixedSlotProvider: EditorSlotProvider, @unchecked Sendable {
                                             problemCount: 0, elapsed: .milliseconds(5))
             continuation.yield(.status(report))
             continuation.yield(.finished(AggregationSummary(editors: [report], slotCount: slots.count, elapsed: .milliseconds(5))))
+            continuation.finish()
+        }
+    }
+}
+
+/// Batches handed as given, one after the other, each followed by its editor's `ok` status (several vendors, or
+/// batches holding more than the search asked, which the engine must filter itself).
+struct ScriptedSlotProvider: EditorSlotProvider {
+    let batches: [SlotBatch]
+
+    func search(practitioners: [IDNPS], associations: [IDNST], cptsMode: Bool, window: ClosedRange<Date>,
+                deadline: Duration, declared: [IDNPS: Set<String>]) async throws -> AsyncStream<AggregationEvent> {
+        let asked = Set(practitioners)
+        let batches = self.batches.map { batch in
+            var b = batch
+            b.segments = batch.segments.filter { $0.practitioner.map(asked.contains) ?? false }
+            return b
+        }
+        return AsyncStream { continuation in
+            var reports: [EditorStatusReport] = []
+            for batch in batches {
+                continuation.yield(.batch(batch))
+                let report = EditorStatusReport(editorID: batch.editorID, editorName: batch.editorID,
+                                                status: batch.slotCount == 0 ? .empty : .ok(slotCount: batch.slotCount),
+                                                flows: [batch.flow], slotCount: batch.slotCount, requestCount: 1,
+                                                failedRequestCount: 0, cachedSubjects: 0, problemCount: 0,
+                                                elapsed: .milliseconds(5))
+                reports.append(report)
+                continuation.yield(.status(report))
+            }
+            continuation.yield(.finished(AggregationSummary(editors: reports, slotCount: batches.reduce(0) { $0 + $1.slotCount },
+                                                            elapsed: .milliseconds(5))))
             continuation.finish()
         }
     }

@@ -37,14 +37,101 @@ public struct AggregationRequest: Sendable {
     }
 }
 
+/// The consultation types and slot kinds a slot carries (what a search filters on besides the start).
+public struct SlotProfile: Sendable, Hashable {
+    public var consultationTypes: ConsultationTypes
+    public var kinds: SlotKinds
+
+    public init(consultationTypes: ConsultationTypes, kinds: SlotKinds) {
+        self.consultationTypes = consultationTypes
+        self.kinds = kinds
+    }
+}
+
+/// One subject's slots as an editor answer and the cache hold them: sorted by start (ties keep the editor's order),
+/// with the distinct type/kind profiles among them, so that a search takes its window with two binary searches and
+/// keeps a whole run without looking at each slot when every profile passes its filters.
+public struct SlotList: Sendable, Hashable {
+    /// The slots, by start.
+    public let slots: [AggregatedSlot]
+    /// Distinct (consultation types, kinds) pairs of `slots`.
+    public let profiles: [SlotProfile]
+
+    /// Sorts `slots` by start (stable) and collects their profiles.
+    public init(_ slots: [AggregatedSlot]) {
+        var sorted = slots
+        if !Self.isSorted(sorted) {
+            sorted = sorted.enumerated().sorted { ($0.element.start, $0.offset) < ($1.element.start, $1.offset) }.map(\.element)
+        }
+        var profiles: [SlotProfile] = []
+        for slot in sorted {
+            let profile = SlotProfile(consultationTypes: slot.consultationTypes, kinds: slot.kinds)
+            if !profiles.contains(profile) { profiles.append(profile) }
+        }
+        self.slots = sorted
+        self.profiles = profiles
+    }
+
+    private static func isSorted(_ slots: [AggregatedSlot]) -> Bool {
+        var previous = Date.distantPast
+        for slot in slots {
+            if slot.start < previous { return false }
+            previous = slot.start
+        }
+        return true
+    }
+
+    /// No slot.
+    public static let empty = SlotList([])
+
+    /// The positions of the slots starting in `window` and not before `notBefore`.
+    public func range(startingIn window: ClosedRange<Date>, notBefore: Date) -> Range<Int> {
+        let lower = firstIndex { $0.start >= max(window.lowerBound, notBefore) }
+        let upper = firstIndex { $0.start > window.upperBound }
+        return lower..<max(lower, upper)
+    }
+
+    /// The first index whose slot satisfies `isPast` (a predicate false then true along the sorted slots).
+    private func firstIndex(_ isPast: (AggregatedSlot) -> Bool) -> Int {
+        var low = 0, high = slots.count
+        while low < high {
+            let middle = (low + high) / 2
+            if isPast(slots[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+}
+
+/// A run of one subject's slots in a batch: a range of a shared ``SlotList`` (no slot is copied).
+public struct SlotSegment: Sendable, Hashable {
+    /// The practitioner the slots belong to (nil for SOS associations' slots).
+    public var practitioner: IDNPS?
+    /// The subject's slots, by start.
+    public var list: SlotList
+    /// The positions in `list` that belong to the batch.
+    public var range: Range<Int>
+
+    public init(practitioner: IDNPS?, list: SlotList, range: Range<Int>) {
+        self.practitioner = practitioner
+        self.list = list
+        self.range = range.clamped(to: 0..<list.slots.count)
+    }
+
+    /// The segment's slots.
+    public var slots: ArraySlice<AggregatedSlot> { list.slots[range] }
+    /// Number of slots.
+    public var count: Int { range.count }
+}
+
 /// Slots from one request (or from the cache) for one editor and flow.
 public struct SlotBatch: Sendable, Hashable {
     /// Editor id.
     public var editorID: String
     /// Flow of the slots.
     public var flow: SlotFlow
-    /// Normalised slots, restricted to the practitioners/associations this search asked for.
-    public var slots: [AggregatedSlot]
+    /// Normalised slots, restricted to the practitioners/associations this search asked for, one segment per subject
+    /// (each sorted by start).
+    public var segments: [SlotSegment]
     /// Normaliser problems (bad entries, slots for subjects not asked for) in the editor's answer.
     public var problemCount: Int
     /// Time since the start of the search.
@@ -54,17 +141,39 @@ public struct SlotBatch: Sendable, Hashable {
     /// Served from the cache.
     public var fromCache: Bool
 
-    /// Creates a batch.
-    public init(editorID: String, flow: SlotFlow, slots: [AggregatedSlot], problemCount: Int, elapsed: Duration,
+    /// Creates a batch from segments.
+    public init(editorID: String, flow: SlotFlow, segments: [SlotSegment], problemCount: Int, elapsed: Duration,
                 latency: Duration?, fromCache: Bool) {
         self.editorID = editorID
         self.flow = flow
-        self.slots = slots
+        self.segments = segments.filter { $0.count > 0 }
         self.problemCount = problemCount
         self.elapsed = elapsed
         self.latency = latency
         self.fromCache = fromCache
     }
+
+    /// Creates a batch from plain slots (grouped into one segment per practitioner, in order of first appearance).
+    public init(editorID: String, flow: SlotFlow, slots: [AggregatedSlot], problemCount: Int, elapsed: Duration,
+                latency: Duration?, fromCache: Bool) {
+        var order: [IDNPS?] = []
+        var groups: [IDNPS?: [AggregatedSlot]] = [:]
+        for slot in slots {
+            if groups[slot.practitioner] == nil { order.append(slot.practitioner) }
+            groups[slot.practitioner, default: []].append(slot)
+        }
+        let segments = order.map { key in
+            let list = SlotList(groups[key] ?? [])
+            return SlotSegment(practitioner: key, list: list, range: 0..<list.slots.count)
+        }
+        self.init(editorID: editorID, flow: flow, segments: segments, problemCount: problemCount, elapsed: elapsed,
+                  latency: latency, fromCache: fromCache)
+    }
+
+    /// All slots, segment after segment.
+    public var slots: [AggregatedSlot] { segments.flatMap(\.slots) }
+    /// Number of slots.
+    public var slotCount: Int { segments.reduce(0) { $0 + $1.count } }
 }
 
 /// What a search stream delivers: batches as they arrive, then one status per editor, then the summary.

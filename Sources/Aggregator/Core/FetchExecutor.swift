@@ -91,8 +91,8 @@ struct FetchExecutor: Sendable {
                 let outcome = decode(response, fetch: fetch, latency: ContinuousClock.now - start, attempts: attempts)
                 switch outcome {
                 case .success(let success):
-                    let status: EditorStatus = success.slots.values.contains { !$0.isEmpty }
-                        ? .ok(slotCount: success.slots.values.reduce(0) { $0 + $1.count }) : .empty
+                    let status: EditorStatus = success.slots.values.contains { !$0.slots.isEmpty }
+                        ? .ok(slotCount: success.slots.values.reduce(0) { $0 + $1.slots.count }) : .empty
                     finish(editor, fetch.flow, permission, status, latency: latency)
                 case .failure(let status, _, _):
                     finish(editor, fetch.flow, permission, status, latency: latency)
@@ -197,7 +197,7 @@ struct FetchExecutor: Sendable {
             if let subject, slots[subject] != nil { slots[subject]?.append(slot) } else { unattributed += 1 }
         }
         let badEntries = Set(result.problems.compactMap(\.entryIndex)).count
-        return FetchSuccess(slots: slots, problemCount: result.problems.count + unattributed, badEntries: badEntries,
+        return FetchSuccess(slots: slots.mapValues(SlotList.init), problemCount: result.problems.count + unattributed, badEntries: badEntries,
                             firstProblem: result.problems.first?.reason.label, cacheable: unattributed == 0,
                             latency: latency, cpuTime: .zero, attempts: attempts)
     }

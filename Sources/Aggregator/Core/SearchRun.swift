@@ -70,11 +70,12 @@ final class SearchRun: Sendable {
     }
 
     /// Slots served from the cache.
-    func cached(_ editorID: String, flow: SlotFlow, slots: [AggregatedSlot], learned: Set<IDNPS>) {
+    func cached(_ editorID: String, flow: SlotFlow, segments: [SlotSegment], learned: Set<IDNPS>) {
+        let count = segments.reduce(0) { $0 + $1.count }
         state.withLock { s in
-            guard !s.finished, !slots.isEmpty else { return }
-            s.accounts[editorID]?.slotCount += slots.count
-            emit(&s, SlotBatch(editorID: editorID, flow: flow, slots: slots, problemCount: 0, elapsed: elapsed(),
+            guard !s.finished, count > 0 else { return }
+            s.accounts[editorID]?.slotCount += count
+            emit(&s, SlotBatch(editorID: editorID, flow: flow, segments: segments, problemCount: 0, elapsed: elapsed(),
                                latency: nil, fromCache: true), learned: learned)
         }
     }
@@ -90,8 +91,9 @@ final class SearchRun: Sendable {
     }
 
     /// A request this search waited on answered usefully.
-    func succeeded(_ editorID: String, flow: SlotFlow, slots: [AggregatedSlot], success: FetchSuccess, owned: Bool,
+    func succeeded(_ editorID: String, flow: SlotFlow, segments: [SlotSegment], success: FetchSuccess, owned: Bool,
                    learned: Set<IDNPS>) {
+        let count = segments.reduce(0) { $0 + $1.count }
         state.withLock { s in
             if owned {
                 s.cpu += success.cpuTime
@@ -99,13 +101,13 @@ final class SearchRun: Sendable {
             }
             guard !s.finished, var account = s.accounts[editorID] else { return }
             account.pending -= 1
-            account.slotCount += slots.count
+            account.slotCount += count
             account.problems += success.problemCount
             account.badEntries += success.badEntries
             account.firstProblem = account.firstProblem ?? success.firstProblem
             account.lastElapsed = elapsed()
             s.accounts[editorID] = account
-            emit(&s, SlotBatch(editorID: editorID, flow: flow, slots: slots, problemCount: success.problemCount,
+            emit(&s, SlotBatch(editorID: editorID, flow: flow, segments: segments, problemCount: success.problemCount,
                                elapsed: account.lastElapsed, latency: success.latency, fromCache: false), learned: learned)
             reportIfDone(&s, editorID)
         }
@@ -172,8 +174,9 @@ final class SearchRun: Sendable {
     private func elapsed() -> Duration { ContinuousClock.now - start }
 
     private func emit(_ s: inout State, _ batch: SlotBatch, learned: Set<IDNPS>) {
-        s.slotCount += batch.slots.count
-        if s.firstBatch == nil, !batch.slots.isEmpty { s.firstBatch = batch.elapsed }
+        let count = batch.slotCount
+        s.slotCount += count
+        if s.firstBatch == nil, count > 0 { s.firstBatch = batch.elapsed }
         continuation.yield(.batch(batch))
         let new = learned.subtracting(s.learned[batch.editorID] ?? [])
         guard !new.isEmpty else { return }

@@ -30,8 +30,8 @@ struct WindowKey: Hashable, Sendable {
 
 /// A successful editor answer, split per subject.
 struct FetchSuccess: Sendable {
-    /// Slots per asked subject (an asked subject without slots maps to an empty array).
-    var slots: [SearchSubject: [AggregatedSlot]]
+    /// Slots per asked subject, sorted by start (an asked subject without slots maps to an empty list).
+    var slots: [SearchSubject: SlotList]
     /// Normaliser problems plus slots for subjects nobody asked for.
     var problemCount: Int
     /// Distinct bad entries.

@@ -81,7 +81,7 @@ public final class SlotAggregator: Sendable {
             case .finished(let summary): return AggregationResult(batches: batches, summary: summary)
             }
         }
-        let summary = AggregationSummary(editors: reports, slotCount: batches.reduce(0) { $0 + $1.slots.count },
+        let summary = AggregationSummary(editors: reports, slotCount: batches.reduce(0) { $0 + $1.slotCount },
                                          requestsSent: 0, requestsShared: 0,
                                          cacheHits: 0, cacheMisses: 0, elapsed: .zero, firstBatchElapsed: nil,
                                          deadlineReached: false, learnedLinks: [:], ignoredAssociations: [], cpuTime: .zero)
@@ -160,9 +160,9 @@ public final class SlotAggregator: Sendable {
                        created: plan.created.count, joined: plan.joined.count, hits: plan.cached.count,
                        misses: createdCount + joinedCount + plan.refused.count)
             if !plan.cached.isEmpty {
-                let (slots, learned) = Self.gather(group.subjects, from: plan.cached, unknown: group.unknown,
-                                                   window: request.window, now: now)
-                run.cached(group.editor.id, flow: group.flow, slots: slots, learned: learned)
+                let (segments, learned) = Self.gather(group.subjects, from: plan.cached, unknown: group.unknown,
+                                                      window: request.window, now: now)
+                run.cached(group.editor.id, flow: group.flow, segments: segments, learned: learned)
             }
             if !plan.refused.isEmpty { run.refused(group.editor.id) }
             units += plan.created.map {
@@ -197,11 +197,12 @@ public final class SlotAggregator: Sendable {
         switch outcome {
         case .success(let success):
             var cpu = Duration.zero
-            let (slots, learned) = ThreadCPU.measure(&cpu) {
+            let (segments, learned) = ThreadCPU.measure(&cpu) {
                 Self.gather(unit.subjects, from: success.slots, unknown: unit.unknown, window: request.window, now: Date())
             }
             run.addCPU(cpu)
-            run.succeeded(unit.editor.id, flow: unit.flow, slots: slots, success: success, owned: unit.owned, learned: learned)
+            run.succeeded(unit.editor.id, flow: unit.flow, segments: segments, success: success, owned: unit.owned,
+                          learned: learned)
         case .failure(let status, _, let attempts):
             // A shared request bounded by this very deadline fails at the same instant as our own wait would.
             let byDeadline = status == .timeout && ContinuousClock.now >= run.deadline
@@ -210,20 +211,22 @@ public final class SlotAggregator: Sendable {
     }
 
     /// The slots of `subjects` in the exact search window and not started yet (cached or shared answers cover a
-    /// rounded window), copied once; and the unknown practitioners among them that have slots (learned links).
-    private static func gather(_ subjects: [SearchSubject], from slotsBySubject: [SearchSubject: [AggregatedSlot]],
-                               unknown: Set<IDNPS>, window: ClosedRange<Date>, now: Date) -> ([AggregatedSlot], Set<IDNPS>) {
-        var slots: [AggregatedSlot] = []
-        slots.reserveCapacity(subjects.reduce(0) { $0 + (slotsBySubject[$1]?.count ?? 0) })
+    /// rounded window), as ranges of the answers' sorted lists (nothing copied); and the unknown practitioners among
+    /// them that have slots (learned links).
+    private static func gather(_ subjects: [SearchSubject], from slotsBySubject: [SearchSubject: SlotList],
+                               unknown: Set<IDNPS>, window: ClosedRange<Date>, now: Date) -> ([SlotSegment], Set<IDNPS>) {
+        var segments: [SlotSegment] = []
+        segments.reserveCapacity(subjects.count)
         var learned: Set<IDNPS> = []
         for subject in subjects {
-            guard let list = slotsBySubject[subject], !list.isEmpty else { continue }
-            let before = slots.count
-            for slot in list where slot.start >= now && window.contains(slot.start) { slots.append(slot) }
-            if slots.count > before, case .practitioner(let practitioner) = subject, unknown.contains(practitioner) {
-                learned.insert(practitioner)
-            }
+            guard let list = slotsBySubject[subject], !list.slots.isEmpty else { continue }
+            let range = list.range(startingIn: window, notBefore: now)
+            guard !range.isEmpty else { continue }
+            let practitioner: IDNPS?
+            if case .practitioner(let p) = subject { practitioner = p } else { practitioner = nil }
+            segments.append(SlotSegment(practitioner: practitioner, list: list, range: range))
+            if let practitioner, unknown.contains(practitioner) { learned.insert(practitioner) }
         }
-        return (slots, learned)
+        return (segments, learned)
     }
 }

@@ -16,7 +16,7 @@ final class SlotCache: Sendable {
     }
 
     private struct Entry {
-        let slots: [AggregatedSlot]
+        let slots: SlotList
         let storedAt: ContinuousClock.Instant
         /// This entry's lifetime (the TTL shortened by up to `jitter`).
         let lifetime: Duration
@@ -25,7 +25,7 @@ final class SlotCache: Sendable {
     /// The outcome of planning one editor's share of a search.
     struct Plan: Sendable {
         /// Subjects answered from the cache, with their slots.
-        var cached: [SearchSubject: [AggregatedSlot]] = [:]
+        var cached: [SearchSubject: SlotList] = [:]
         /// In-flight requests of other searches that cover some subjects.
         var joined: [(fetch: SharedFetch, subjects: [SearchSubject])] = []
         /// New requests to start (already registered as in flight).
@@ -137,7 +137,7 @@ final class SlotCache: Sendable {
                 let lifetime = jitter > 0 ? ttl * (1 - Double.random(in: 0...jitter)) : ttl
                 for subject in fetch.subjects where s.generations[subject, default: 0] == fetch.generations[subject] {
                     let key = Key(editorID: fetch.editor.id, flow: fetch.flow, subject: subject, window: fetch.windowKey)
-                    s.entries[key] = Entry(slots: success.slots[subject] ?? [], storedAt: now, lifetime: lifetime)
+                    s.entries[key] = Entry(slots: success.slots[subject] ?? .empty, storedAt: now, lifetime: lifetime)
                     s.keysBySubject[subject, default: []].insert(key)
                 }
                 if s.entries.count > maxEntries { evict(&s, now: now) }
