@@ -78,8 +78,6 @@ struct RunState: Sendable {
     var editorFailure: String?
     var warnings: [SearchWarning] = []
     var incomplete = false
-    /// Card id → site id (practitioner cards), for the details.
-    var siteOfCard: [String: Int64] = [:]
     /// Practitioner number by IDNPS, for asked practitioners.
     var numberByIDNPS: [String: Int64] = [:]
 
@@ -88,9 +86,17 @@ struct RunState: Sendable {
         for c in list {
             asked.insert(c.number)
             numberByIDNPS[c.idnps] = c.number
-            siteOfCard[c.cardID] = c.siteID
             if c.number >= 0, preferred?.idnps != c.idnps { candidates[c.number] = c }
         }
+    }
+
+    /// The practice site of a practitioner card, read from its id ("ps-<IDNPS>-<site id>"; an IDNPS has no dash, a
+    /// site id may be negative).
+    static func siteID(ofCard id: String) -> Int64? {
+        guard id.hasPrefix("ps-") else { return nil }
+        let rest = id.dropFirst(3)
+        guard let dash = rest.firstIndex(of: "-") else { return nil }
+        return Int64(rest[rest.index(after: dash)...])
     }
 
     init(query: ResolvedQuery, catalog: DirectoryCatalog, maxSlots: Int) {
@@ -114,7 +120,22 @@ struct RunState: Sendable {
     }
 
     static func codes(_ types: ConsultationTypes) -> [String] {
-        ConsultationType.allCases.filter { types.contains(ConsultationTypes($0)) }.map(\.code)
+        Int(types.rawValue) < typeCodes.count ? typeCodes[Int(types.rawValue)]
+            : ConsultationType.allCases.filter { types.contains(ConsultationTypes($0)) }.map(\.code)
+    }
+
+    /// Consultation-type codes by set (computed once: every slot shown needs them).
+    private static let typeCodes: [[String]] = (0..<(1 << ConsultationType.allCases.count)).map { raw in
+        ConsultationType.allCases.filter { ConsultationTypes(rawValue: UInt8(raw)).contains(ConsultationTypes($0)) }.map(\.code)
+    }
+
+    /// Slot-kind codes by set (nil for none), in TRE_R314 order.
+    static func kindCodes(_ kinds: SlotKinds) -> [String]? {
+        Int(kinds.rawValue) < kindCodeTable.count ? kindCodeTable[Int(kinds.rawValue)] : kinds.kinds.map(\.code).nilIfEmpty
+    }
+
+    private static let kindCodeTable: [[String]?] = (0..<(1 << SlotKind.allCases.count)).map { raw in
+        SlotKinds(rawValue: UInt8(raw)).kinds.map(\.code).nilIfEmpty
     }
 
     /// Whether the practitioner declared himself unavailable (period or "vacances" switch) at `date`.
@@ -150,11 +171,19 @@ struct RunState: Sendable {
         let b = Int32(batches.count)
         batches.append(batch)
         var kept: [SlotSpan] = []
+        let notBefore = max(query.window.lowerBound, query.now)
         for (g, segment) in batch.segments.enumerated() {
             let slots = segment.list.slots
-            // The search's own window and "not started yet" (a provider may hand more than asked).
-            let window = segment.list.range(startingIn: query.window, notBefore: query.now).clamped(to: segment.range)
-            guard !window.isEmpty else { continue }
+            // The search's own window and "not started yet": the aggregator already cut its segments to them (both
+            // ends checked), another provider may hand more than asked (two binary searches).
+            guard !segment.range.isEmpty else { continue }
+            let window: Range<Int>
+            if slots[segment.range.lowerBound].start >= notBefore, slots[segment.range.upperBound - 1].start <= query.window.upperBound {
+                window = segment.range
+            } else {
+                window = segment.list.range(startingIn: query.window, notBefore: query.now).clamped(to: segment.range)
+                guard !window.isEmpty else { continue }
+            }
             let segmentIndex = Int32(g)
             func span(_ range: Range<Int>) -> SlotSpan {
                 SlotSpan(start: slots[range.lowerBound].start,
@@ -218,18 +247,19 @@ struct RunState: Sendable {
             let s = agendaRows[Int(i)]
             return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes), source: "sas",
                              bookingURL: nil, agendaSlotID: s.id, remaining: s.capacity > 1 ? s.remaining : nil, address: nil,
-                             kinds: s.kinds.kinds.map(\.code).nilIfEmpty)
+                             kinds: Self.kindCodes(s.kinds))
         case .editor(let b, let g, let i):
             let s = editorSlot(batch: b, segment: g, index: i)
-            var address: [String]?
-            if withAddress {
-                let lines = s.site.addressLines + [[s.site.postalCode, s.site.city].compactMap { $0 }.joined(separator: " ")]
-                address = lines.filter { !$0.isEmpty }.nilIfEmpty
-            }
             return OfferSlot(start: s.start, end: s.end, consultationTypes: Self.codes(s.consultationTypes),
                              source: batches[Int(b)].editorID, bookingURL: s.bookingURL, agendaSlotID: nil, remaining: nil,
-                             address: address, kinds: s.kinds.kinds.map(\.code).nilIfEmpty)
+                             address: withAddress ? Self.addressLines(s.site) : nil, kinds: Self.kindCodes(s.kinds))
         }
+    }
+
+    /// A vendor slot's place as card lines (street lines, then postcode and city), nil when empty.
+    static func addressLines(_ site: SlotSite) -> [String]? {
+        let lines = site.addressLines + [[site.postalCode, site.city].compactMap { $0 }.joined(separator: " ")]
+        return lines.filter { !$0.isEmpty }.nilIfEmpty
     }
 
     /// The first `limit` slots of `spans` in time order (ties: agenda first, then arrival order), duplicates (same
@@ -237,6 +267,9 @@ struct RunState: Sendable {
     func offerSlots(_ spans: [SlotSpan], limit: Int, withAddress: Bool) -> [OfferSlot] {
         var out: [OfferSlot] = []
         var cursors = [Int](repeating: 0, count: spans.count)
+        // A practitioner's slots mostly share one place: its lines are built once per place, not once per slot.
+        var lastSite: SlotSite?
+        var lastLines: [String]?
         while out.count < limit {
             var best: (span: Int, ref: SlotRef)?
             for k in spans.indices where cursors[k] < spans[k].count {
@@ -246,7 +279,15 @@ struct RunState: Sendable {
             }
             guard let best else { break }
             cursors[best.span] += 1
-            let slot = materialize(best.ref, withAddress: withAddress)
+            var slot = materialize(best.ref, withAddress: false)
+            if withAddress, case .editor(let b, let g, let i) = best.ref.origin {
+                let site = editorSlot(batch: b, segment: g, index: i).site
+                if site != lastSite {
+                    lastSite = site
+                    lastLines = Self.addressLines(site)
+                }
+                slot.address = lastLines
+            }
             if let last = out.last, last.start == slot.start, last.end == slot.end, last.source == slot.source,
                last.bookingURL == slot.bookingURL, last.agendaSlotID == slot.agendaSlotID { continue }
             out.append(slot)
@@ -410,10 +451,14 @@ struct RunState: Sendable {
         var members: [IDNST: [OfferCard]] = [:]
         let covering = Set(coveringCPTS.map(\.idnst))
         for c in candidates.values {
+            let facts = catalog.practitioners[Int(c.number)]
+            let member = facts.structure.map { covering.contains($0) && facts.flags.contains(.viaCPTS) } ?? false
+            // Most candidates have neither a slot nor "en sus": no card is built for them.
+            if !member, slotsByPractitioner[c.idnps]?.isEmpty ?? true,
+               !(facts.flags.contains(.participates) && facts.flags.contains(.acceptsExtra)) { continue }
             let card = practitionerCard(id: c.cardID, idnps: c.idnps, number: c.number, distanceKm: c.distanceKm,
                                         latitude: c.latitude, longitude: c.longitude, preferred: false)
-            let facts = catalog.practitioners[Int(c.number)]
-            if let s = facts.structure, covering.contains(s), facts.flags.contains(.viaCPTS) {
+            if member, let s = facts.structure {
                 members[s, default: []].append(card)
                 continue
             }

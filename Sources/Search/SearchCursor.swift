@@ -17,14 +17,38 @@ public struct SearchCursor: Sendable, Hashable, Codable {
     /// Rank key of the last card served.
     public var after: RankKey
 
-    /// Opaque text form (base64url of JSON).
+    /// Opaque text form (base64url of JSON with sorted keys, dates in seconds since 1970), written by hand: it is
+    /// built for every page served, and a `JSONEncoder` per page showed in profiles.
     public func encoded() -> String {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        encoder.outputFormatting = .sortedKeys
-        let data = (try? encoder.encode(self)) ?? Data()
-        return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        var w = ResponseJSON()
+        var first = true
+        w.raw("{")
+        w.key("after", &first)
+        var inner = true
+        w.raw("{")
+        w.key("group", &inner); w.number(after.group)
+        w.key("id", &inner); w.string(after.id)
+        w.key("metres", &inner); w.number(after.metres)
+        w.key("start", &inner); w.number(after.start)
+        w.raw("}")
+        w.key("fingerprint", &first); w.string(fingerprint)
+        w.key("from", &first); w.number(from.timeIntervalSince1970)
+        w.key("radiusKm", &first); w.number(radiusKm)
+        w.key("to", &first); w.number(to.timeIntervalSince1970)
+        w.key("v", &first); w.number(v)
+        w.raw("}")
+        let base64 = Data(w.bytes).base64EncodedData()
+        var url: [UInt8] = []
+        url.reserveCapacity(base64.count)
+        for b in base64 {
+            switch b {
+            case UInt8(ascii: "+"): url.append(UInt8(ascii: "-"))
+            case UInt8(ascii: "/"): url.append(UInt8(ascii: "_"))
+            case UInt8(ascii: "="): continue
+            default: url.append(b)
+            }
+        }
+        return String(decoding: url, as: UTF8.self)
     }
 
     /// Decodes a cursor or throws ``SearchInputError`` (`invalid_cursor`).

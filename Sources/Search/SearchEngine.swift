@@ -337,13 +337,13 @@ public final class SearchEngine: Sendable {
     func fillDetails(_ cards: [OfferCard], run: RunState) async throws -> [OfferCard] {
         var siteIDs: [Int64] = []
         for card in cards {
-            if card.kind == .practitioner, let s = run.siteOfCard[card.id] { siteIDs.append(s) }
-            for m in card.members ?? [] { if let s = run.siteOfCard[m.id] { siteIDs.append(s) } }
+            if card.kind == .practitioner, let s = RunState.siteID(ofCard: card.id) { siteIDs.append(s) }
+            for m in card.members ?? [] { if let s = RunState.siteID(ofCard: m.id) { siteIDs.append(s) } }
         }
         let details = try await reader.details(sites: siteIDs)
         func fill(_ card: OfferCard) -> OfferCard {
             var c = card
-            if let s = run.siteOfCard[card.id], let d = details[s] {
+            if let s = RunState.siteID(ofCard: card.id), let d = details[s] {
                 c.name = d.name
                 c.specialties = d.specialties
                 c.address = d.address

@@ -36,7 +36,7 @@ struct SearchBench: AsyncParsableCommand {
         Bench.warnIfDebug()
         guard ["jour", "fixe", "pire"].contains(fenetre) else { throw ValidationError("--fenetre : jour, fixe ou pire.") }
         var logger = Logger(label: "bench")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["SAS_BENCH_LOG"] == nil ? .critical : .debug
         let directory = URL(fileURLWithPath: workDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let marker = directory.appendingPathComponent("practitioners")
@@ -60,7 +60,9 @@ struct SearchBench: AsyncParsableCommand {
         let database = try await openDatabase(url: configuration.databaseURL, maxConnections: 4, logger: logger)
         let app = try PlatformApp(configuration: configuration, database: database, logger: logger)
         try app.ensureDevIdentities()
-        let services = try app.services(pages: try await Pages.load(), fhirTLS: nil) + sandboxes.map { try $0.editor.application() }
+        // Sandboxes first: services stop in reverse order, the platform's vendor client closing its connections before
+        // the sandboxes stop (they would wait out each kept-alive connection).
+        let services = try sandboxes.map { try $0.editor.application() } + app.services(pages: try await Pages.load(), fhirTLS: nil)
         let group = app.serviceGroup(services, signals: false)
         let runner = Task { try await group.run() }
         let port = await app.ports.httpPort()

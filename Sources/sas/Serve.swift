@@ -37,7 +37,9 @@ func runPlatform(
     let pages = try await Pages.load()
     try app.ensureDevIdentities()
     let tls = configuration.fhirEnabled ? try app.fhirTLSConfiguration() : nil
-    let services = try app.services(pages: pages, fhirTLS: tls) + extraServices
+    // Services stop in reverse order: the platform first (its vendor client closes its kept-alive connections), then
+    // the simulated servers, which would otherwise wait out each of those connections before stopping.
+    let services = extraServices + (try app.services(pages: pages, fhirTLS: tls))
     let group = app.serviceGroup(services)
     logger.info("starting", metadata: [
         "environment": "\(configuration.environment.rawValue)",

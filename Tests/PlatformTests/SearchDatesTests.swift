@@ -57,4 +57,31 @@ struct ResponseJSONPrimitiveTests {
         #expect(Explainer.distanceText(0.347) == "à 350 m")
         #expect(Explainer.distanceText(12.34) == "à 12,3 km")
     }
+
+    @Test("pagination cursors written by hand decode to the same cursor; damaged ones are refused")
+    func cursorRoundTrip() throws {
+        let cursors = [
+            SearchCursor(fingerprint: "0f3a9c", radiusKm: 7.5, from: Date(timeIntervalSince1970: 1_795_000_000),
+                         to: Date(timeIntervalSince1970: 1_795_259_199.25),
+                         after: RankKey(group: 1, start: 1_795_003_600, metres: 1_250, id: "ps-810000000017-42")),
+            SearchCursor(fingerprint: "", radiusKm: 81, from: Date(timeIntervalSince1970: 0.5), to: Date(timeIntervalSince1970: 1),
+                         after: RankKey(group: 2, start: Int64.max, metres: 0, id: "cpts-\"quoted\"\\é\n")),
+        ]
+        for cursor in cursors {
+            let text = cursor.encoded()
+            #expect(!text.contains("+") && !text.contains("/") && !text.contains("="))
+            #expect(try SearchCursor.decode(text) == cursor)
+            // The same text as JSONEncoder's sorted-key form.
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .secondsSince1970
+            encoder.outputFormatting = .sortedKeys
+            let reference = try JSONSerialization.jsonObject(with: encoder.encode(cursor)) as? NSDictionary
+            var b64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while b64.count % 4 != 0 { b64.append("=") }
+            let written = try JSONSerialization.jsonObject(with: try #require(Data(base64Encoded: b64))) as? NSDictionary
+            #expect(written == reference)
+        }
+        #expect(throws: SearchInputError.self) { try SearchCursor.decode(String(cursors[0].encoded().dropLast(3))) }
+    }
 }
+
