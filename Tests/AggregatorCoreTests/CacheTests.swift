@@ -37,6 +37,37 @@ extension AggregatorCore {
             #expect(second.report("e")?.cachedSubjects == 30)
         }
 
+        @Test func anAnswerServesTheLaterAndNarrowerWindowsItCovers() async throws {
+            let (aggregator, transport, _) = setUp()
+            let ps = somePractitioners(3)
+            let base = searchWindow() // slots at +3 h, +3 h 30, +4 h
+            func search(_ window: ClosedRange<Date>) async -> TimedSearch {
+                var r = request(ps, deadline: .seconds(20))
+                r.window = window
+                return await TimedSearch.run(aggregator, r)
+            }
+            _ = await search(base)
+            #expect(transport.calls.count == 1)
+            // Twenty minutes later (another quarter hour), up to the same end: the first answer serves.
+            let later = await search(base.lowerBound.addingTimeInterval(20 * 60)...base.upperBound)
+            #expect(later.summary?.cacheHits == 3 && later.slots.count == 9)
+            // Windows inside it get exactly their slots from the same answer.
+            let afterFirst = await search(base.lowerBound.addingTimeInterval(3 * 3600 + 60)...base.upperBound)
+            #expect(afterFirst.slots.count == 6)
+            let firstOnly = await search(base.lowerBound...base.lowerBound.addingTimeInterval(3 * 3600 + 1000))
+            #expect(firstOnly.slots.count == 3)
+            #expect(firstOnly.slots.allSatisfy { abs($0.start.timeIntervalSince(TestBundles.slotStart(0))) < 1 }) // FHIR instants: milliseconds
+            #expect(transport.calls.count == 1)
+            #expect(aggregator.cacheEntryCount == 3)
+            // A wider window is asked for; its answer replaces the entries it covers.
+            let wider = await search(base.lowerBound.addingTimeInterval(-3600)...base.upperBound)
+            #expect(transport.calls.count == 2)
+            #expect(wider.slots.count == 9)
+            #expect(aggregator.cacheEntryCount == 3)
+            _ = await search(base)
+            #expect(transport.calls.count == 2)
+        }
+
         @Test func jitteredEntriesExpireBetween80And100PercentOfTheTTL() async {
             let (aggregator, transport, clock) = setUp(jitter: 0.2)
             // Separate searches, separate requests: each answer draws its own lifetime in [24 s, 30 s].

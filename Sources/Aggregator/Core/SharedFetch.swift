@@ -23,6 +23,9 @@ struct WindowKey: Hashable, Sendable {
         upperMinute = Int64((window.upperBound.timeIntervalSince1970 / 60).rounded(.up))
     }
 
+    /// Whether this window contains `other` (an answer for this window holds every slot `other` asks for).
+    func covers(_ other: WindowKey) -> Bool { lowerMinute <= other.lowerMinute && upperMinute >= other.upperMinute }
+
     var window: ClosedRange<Date> {
         Date(timeIntervalSince1970: TimeInterval(lowerMinute * 60))...Date(timeIntervalSince1970: TimeInterval(upperMinute * 60))
     }

@@ -4,9 +4,13 @@ import SASDomain
 /// The short slot cache and the single-flight map, under one lock so that "is it cached, is it in flight, else
 /// register a new request" is atomic.
 ///
-/// Both are keyed per (editor, flow, practitioner or association, window start floored to the quarter hour, end rounded up to the minute): a request for 25
-/// practitioners stores 25 entries and registers itself 25 times in the in-flight map, so a later search overlapping
-/// only partly (cached, in flight, or new practitioners) reuses exactly what exists and asks only for the rest.
+/// Both work per (editor, flow, practitioner or association): a request for 25 practitioners stores 25 entries and
+/// registers itself 25 times in the in-flight map, so a later search overlapping only partly (cached, in flight, or
+/// new practitioners) reuses exactly what exists and asks only for the rest. Windows are rounded (start floored to the
+/// quarter hour, end up to the minute); an entry serves any search whose rounded window it **covers** — a search
+/// started at 10:31 is served by the answer fetched at 10:29 for "10:15 → end of D+2", a search of D+1 alone by
+/// the answer for D+0 → D+2 — so the quarter-hour boundary does not make every answer unusable at once. In-flight
+/// requests are shared for the same rounded window.
 final class SlotCache: Sendable {
     struct Key: Hashable, Sendable {
         let editorID: String
@@ -15,7 +19,15 @@ final class SlotCache: Sendable {
         let window: WindowKey
     }
 
+    /// Entries are filed per (editor, flow, subject), whatever their window.
+    private struct EntryKey: Hashable, Sendable {
+        let editorID: String
+        let flow: SlotFlow
+        let subject: SearchSubject
+    }
+
     private struct Entry {
+        let window: WindowKey
         let slots: SlotList
         let storedAt: ContinuousClock.Instant
         /// This entry's lifetime (the TTL shortened by up to `jitter`).
@@ -38,8 +50,9 @@ final class SlotCache: Sendable {
     }
 
     private struct State {
-        var entries: [Key: Entry] = [:]
-        var keysBySubject: [SearchSubject: Set<Key>] = [:]
+        var entries: [EntryKey: [Entry]] = [:]
+        var entryCount = 0
+        var keysBySubject: [SearchSubject: Set<EntryKey>] = [:]
         var inFlight: [Key: SharedFetch] = [:]
         var generations: [SearchSubject: UInt64] = [:]
         var nextFetchID: UInt64 = 0
@@ -48,6 +61,8 @@ final class SlotCache: Sendable {
     private let ttl: Duration
     private let jitter: Double
     private let maxEntries: Int
+    /// Windows kept per (editor, flow, subject): the newest ones (an answer also replaces those its window covers).
+    static let windowsPerSubject = 4
     private let staleWhileRevalidate: Duration
     private let clock: any AggregatorClock
     private let state = Locked(State())
@@ -73,20 +88,30 @@ final class SlotCache: Sendable {
             var joinedIndex: [UInt64: Int] = [:]
             for subject in subjects {
                 let key = Key(editorID: editor.id, flow: flow, subject: subject, window: window)
-                if enabled, let entry = s.entries[key] {
-                    let age = now - entry.storedAt
-                    if age < entry.lifetime {
-                        plan.cached[subject] = entry.slots
-                        continue
+                let entryKey = EntryKey(editorID: editor.id, flow: flow, subject: subject)
+                if enabled, let list = s.entries[entryKey] {
+                    // The newest entry whose window covers the search's.
+                    var best: Entry?
+                    for entry in list where entry.window.covers(window) && (best.map { entry.storedAt > $0.storedAt } ?? true) {
+                        best = entry
                     }
-                    // Just expired: served as is while one background request renews it (the search does not wait
-                    // for the editor); only when the editor may be asked, and never past the grace period.
-                    if mayRequest, age < entry.lifetime + staleWhileRevalidate {
-                        plan.cached[subject] = entry.slots
-                        if s.inFlight[key] == nil { renew.append(subject) }
-                        continue
+                    if let entry = best {
+                        let age = now - entry.storedAt
+                        if age < entry.lifetime {
+                            plan.cached[subject] = entry.slots
+                            continue
+                        }
+                        // Just expired: served as is while one background request renews it (the search does not
+                        // wait for the editor); only when the editor may be asked, and never past the grace period.
+                        if mayRequest, age < entry.lifetime + staleWhileRevalidate {
+                            plan.cached[subject] = entry.slots
+                            if s.inFlight[key] == nil { renew.append(subject) }
+                            continue
+                        }
                     }
-                    Self.remove(key, from: &s)
+                    // Entries past their grace serve nobody any more.
+                    let grace = staleWhileRevalidate
+                    Self.replace(entryKey, with: list.filter { now - $0.storedAt < $0.lifetime + grace }, in: &s)
                 }
                 if let fetch = s.inFlight[key] {
                     if let index = joinedIndex[fetch.id] {
@@ -136,11 +161,18 @@ final class SlotCache: Sendable {
             if enabled, case .success(let success) = outcome, success.cacheable {
                 let lifetime = jitter > 0 ? ttl * (1 - Double.random(in: 0...jitter)) : ttl
                 for subject in fetch.subjects where s.generations[subject, default: 0] == fetch.generations[subject] {
-                    let key = Key(editorID: fetch.editor.id, flow: fetch.flow, subject: subject, window: fetch.windowKey)
-                    s.entries[key] = Entry(slots: success.slots[subject] ?? .empty, storedAt: now, lifetime: lifetime)
-                    s.keysBySubject[subject, default: []].insert(key)
+                    let entryKey = EntryKey(editorID: fetch.editor.id, flow: fetch.flow, subject: subject)
+                    // The new answer supersedes the entries its window covers (the same window included).
+                    var list = (s.entries[entryKey] ?? []).filter { !fetch.windowKey.covers($0.window) }
+                    list.append(Entry(window: fetch.windowKey, slots: success.slots[subject] ?? .empty, storedAt: now,
+                                      lifetime: lifetime))
+                    if list.count > Self.windowsPerSubject {
+                        list.sort { $0.storedAt > $1.storedAt }
+                        list.removeLast(list.count - Self.windowsPerSubject)
+                    }
+                    Self.replace(entryKey, with: list, in: &s)
                 }
-                if s.entries.count > maxEntries { evict(&s, now: now) }
+                if s.entryCount > maxEntries { evict(&s, now: now) }
             }
             return fetch.resolve(outcome)
         }
@@ -164,7 +196,7 @@ final class SlotCache: Sendable {
     func invalidate(_ subject: SearchSubject) {
         state.withLock { s in
             s.generations[subject, default: 0] &+= 1
-            for key in s.keysBySubject[subject] ?? [] { s.entries[key] = nil }
+            for key in s.keysBySubject[subject] ?? [] { s.entryCount -= s.entries.removeValue(forKey: key)?.count ?? 0 }
             s.keysBySubject[subject] = nil
             for key in s.inFlight.keys where key.subject == subject { s.inFlight[key] = nil }
         }
@@ -177,13 +209,14 @@ final class SlotCache: Sendable {
                 s.generations[subject, default: 0] &+= 1
             }
             s.entries = [:]
+            s.entryCount = 0
             s.keysBySubject = [:]
             s.inFlight = [:]
         }
     }
 
     /// Cached (editor, subject, window) entries, expired ones included until evicted.
-    var entryCount: Int { state.withLock { $0.entries.count } }
+    var entryCount: Int { state.withLock { $0.entryCount } }
 
     /// Requests currently registered as in flight.
     var inFlightCount: Int { state.withLock { s in Set(s.inFlight.values.map(\.id)).count } }
@@ -195,18 +228,33 @@ final class SlotCache: Sendable {
         }
     }
 
-    private static func remove(_ key: Key, from s: inout State) {
-        s.entries[key] = nil
-        s.keysBySubject[key.subject]?.remove(key)
-        if s.keysBySubject[key.subject]?.isEmpty == true { s.keysBySubject[key.subject] = nil }
+    /// Sets the entries of one (editor, flow, subject), keeping the count and the subject index right.
+    private static func replace(_ key: EntryKey, with list: [Entry], in s: inout State) {
+        s.entryCount += list.count - (s.entries[key]?.count ?? 0)
+        if list.isEmpty {
+            s.entries[key] = nil
+            s.keysBySubject[key.subject]?.remove(key)
+            if s.keysBySubject[key.subject]?.isEmpty == true { s.keysBySubject[key.subject] = nil }
+        } else {
+            s.entries[key] = list
+            s.keysBySubject[key.subject, default: []].insert(key)
+        }
     }
 
     /// Drops expired entries, then the oldest ones down to 90 % of the cap.
     private func evict(_ s: inout State, now: ContinuousClock.Instant) {
-        for (key, entry) in s.entries where now - entry.storedAt >= entry.lifetime { Self.remove(key, from: &s) }
+        for (key, list) in s.entries {
+            let kept = list.filter { now - $0.storedAt < $0.lifetime }
+            if kept.count != list.count { Self.replace(key, with: kept, in: &s) }
+        }
         let target = maxEntries * 9 / 10
-        guard s.entries.count > target else { return }
-        let oldest = s.entries.sorted { $0.value.storedAt < $1.value.storedAt }.prefix(s.entries.count - target)
-        for (key, _) in oldest { Self.remove(key, from: &s) }
+        guard s.entryCount > target else { return }
+        var all: [(key: EntryKey, storedAt: ContinuousClock.Instant)] = []
+        for (key, list) in s.entries { for entry in list { all.append((key, entry.storedAt)) } }
+        all.sort { $0.storedAt < $1.storedAt }
+        let cutoff = all[all.count - target - 1].storedAt
+        for key in Set(all.prefix(all.count - target).map(\.key)) {
+            Self.replace(key, with: (s.entries[key] ?? []).filter { $0.storedAt > cutoff }, in: &s)
+        }
     }
 }
