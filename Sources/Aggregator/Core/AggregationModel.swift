@@ -105,11 +105,11 @@ public struct SlotList: Sendable, Hashable {
 /// A run of one subject's slots in a batch: a range of a shared ``SlotList`` (no slot is copied).
 public struct SlotSegment: Sendable, Hashable {
     /// The practitioner the slots belong to (nil for SOS associations' slots).
-    public var practitioner: IDNPS?
+    public private(set) var practitioner: IDNPS?
     /// The subject's slots, by start.
-    public var list: SlotList
-    /// The positions in `list` that belong to the batch.
-    public var range: Range<Int>
+    public private(set) var list: SlotList
+    /// The positions in `list` that belong to the batch (always within `list`).
+    public private(set) var range: Range<Int>
 
     public init(practitioner: IDNPS?, list: SlotList, range: Range<Int>) {
         self.practitioner = practitioner
