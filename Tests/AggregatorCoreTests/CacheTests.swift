@@ -68,6 +68,26 @@ extension AggregatorCore {
             #expect(transport.calls.count == 2)
         }
 
+        @Test func pastTheCapTheOldestAnswersAreEvicted() async {
+            let transport = SandboxTransport(["e": SandboxEditor()])
+            let clock = ManualClock()
+            let aggregator = SlotAggregator(editors: [sandboxEditor("e")], transport: transport,
+                                            configuration: configuration { $0.cacheMaxEntries = 10 }, clock: clock)
+            let groups = (0..<4).map { somePractitioners(3, seed: UInt64(300 + $0)) }
+            for ps in groups {
+                _ = await TimedSearch.run(aggregator, request(ps, deadline: .seconds(20)))
+                clock.advance(.seconds(1))
+            }
+            // 12 entries > 10: down to 90 % of the cap, the first group (oldest) out.
+            #expect(transport.calls.count == 4)
+            #expect(aggregator.cacheEntryCount == 9)
+            _ = await TimedSearch.run(aggregator, request(groups[3], deadline: .seconds(20)))
+            _ = await TimedSearch.run(aggregator, request(groups[1], deadline: .seconds(20)))
+            #expect(transport.calls.count == 4)
+            _ = await TimedSearch.run(aggregator, request(groups[0], deadline: .seconds(20)))
+            #expect(transport.calls.count == 5)
+        }
+
         @Test func jitteredEntriesExpireBetween80And100PercentOfTheTTL() async {
             let (aggregator, transport, clock) = setUp(jitter: 0.2)
             // Separate searches, separate requests: each answer draws its own lifetime in [24 s, 30 s].
