@@ -116,21 +116,61 @@ public struct SlotSourceIDs: Hashable, Sendable, Codable {
 
 /// One free slot from an editor, normalised into domain terms (the output of FHIR bundle normalisation).
 ///
-/// A value type with copy-on-write storage: its fields live in one immutable-once-shared object, so copying a slot
-/// (from the aggregator's cache into a search, from a search's batches into a page) costs one reference count
-/// instead of one per string and array field — profiles of the search bench showed those copies and their
-/// releases among the largest costs. Reading a field goes through the storage; writing one copies the storage first
-/// when another value shares it.
+/// A value type with copy-on-write storage in two levels. The fields every slot of one Schedule shares (flow,
+/// practitioner, names, site, source ids of the Schedule side) live in one ``Owner`` object that all those slots
+/// reference; the slot's own fields live in its ``Storage``. Copying a slot (from the aggregator's cache into a
+/// search, from a search's batches into a page) costs one reference count, and building or freeing one costs about
+/// seven instead of one per string of the practitioner's site and names — profiles of the search and FHIR benches
+/// showed those counts among the largest costs. Reading a field goes through the storage; writing one copies the
+/// storage (and the owner, for its fields) first when another value shares it.
 public struct AggregatedSlot: Hashable, Sendable, Codable {
-    /// The fields; shared between copies until one of them is written.
+    /// The Schedule-side fields, shared by the slots of one Schedule.
     @usableFromInline
-    final class Storage: @unchecked Sendable { // mutated only while uniquely referenced (see `writable`)
+    final class Owner: @unchecked Sendable { // mutated only while uniquely referenced (see `writableOwner`)
         @usableFromInline var flow: SlotFlow
         @usableFromInline var practitioner: IDNPS?
         @usableFromInline var practitionerFamilyName: String?
         @usableFromInline var practitionerGivenName: String?
-        @usableFromInline var structures: [SlotStructure]
         @usableFromInline var site: SlotSite
+        @usableFromInline var schedule: String?
+        @usableFromInline var practitionerID: String?
+        @usableFromInline var practitionerRole: String?
+        @usableFromInline var location: String?
+
+        init(flow: SlotFlow, practitioner: IDNPS?, practitionerFamilyName: String?, practitionerGivenName: String?,
+             site: SlotSite, source: SlotSourceIDs) {
+            self.flow = flow
+            self.practitioner = practitioner
+            self.practitionerFamilyName = practitionerFamilyName
+            self.practitionerGivenName = practitionerGivenName
+            self.site = site
+            schedule = source.schedule
+            practitionerID = source.practitioner
+            practitionerRole = source.practitionerRole
+            location = source.location
+        }
+
+        @usableFromInline
+        func copy() -> Owner {
+            Owner(flow: flow, practitioner: practitioner, practitionerFamilyName: practitionerFamilyName,
+                  practitionerGivenName: practitionerGivenName, site: site,
+                  source: SlotSourceIDs(schedule: schedule, practitioner: practitionerID, practitionerRole: practitionerRole,
+                                        location: location))
+        }
+
+        /// Field-by-field equality (two owners built apart from the same Schedule are equal).
+        func same(as o: Owner) -> Bool {
+            self === o || (flow == o.flow && practitioner == o.practitioner && practitionerFamilyName == o.practitionerFamilyName
+                && practitionerGivenName == o.practitionerGivenName && site == o.site && schedule == o.schedule
+                && practitionerID == o.practitionerID && practitionerRole == o.practitionerRole && location == o.location)
+        }
+    }
+
+    /// The slot's own fields.
+    @usableFromInline
+    final class Storage: @unchecked Sendable { // mutated only while uniquely referenced (see `writable`)
+        @usableFromInline var owner: Owner
+        @usableFromInline var structures: [SlotStructure]
         @usableFromInline var start: Date
         @usableFromInline var end: Date
         @usableFromInline var assumedLocalTime: Bool
@@ -140,18 +180,14 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         @usableFromInline var reasons: [String]
         @usableFromInline var specialties: [SlotSpecialty]
         @usableFromInline var bookingURL: String?
-        @usableFromInline var source: SlotSourceIDs
+        @usableFromInline var slotID: String?
+        @usableFromInline var fullUrl: String?
 
-        init(flow: SlotFlow, practitioner: IDNPS?, practitionerFamilyName: String?, practitionerGivenName: String?,
-             structures: [SlotStructure], site: SlotSite, start: Date, end: Date, assumedLocalTime: Bool, kinds: SlotKinds,
+        init(owner: Owner, structures: [SlotStructure], start: Date, end: Date, assumedLocalTime: Bool, kinds: SlotKinds,
              consultationTypes: ConsultationTypes, bookingMode: BookingMode?, reasons: [String], specialties: [SlotSpecialty],
-             bookingURL: String?, source: SlotSourceIDs) {
-            self.flow = flow
-            self.practitioner = practitioner
-            self.practitionerFamilyName = practitionerFamilyName
-            self.practitionerGivenName = practitionerGivenName
+             bookingURL: String?, slotID: String?, fullUrl: String?) {
+            self.owner = owner
             self.structures = structures
-            self.site = site
             self.start = start
             self.end = end
             self.assumedLocalTime = assumedLocalTime
@@ -161,15 +197,15 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
             self.reasons = reasons
             self.specialties = specialties
             self.bookingURL = bookingURL
-            self.source = source
+            self.slotID = slotID
+            self.fullUrl = fullUrl
         }
 
         @usableFromInline
         func copy() -> Storage {
-            Storage(flow: flow, practitioner: practitioner, practitionerFamilyName: practitionerFamilyName,
-                    practitionerGivenName: practitionerGivenName, structures: structures, site: site, start: start, end: end,
-                    assumedLocalTime: assumedLocalTime, kinds: kinds, consultationTypes: consultationTypes,
-                    bookingMode: bookingMode, reasons: reasons, specialties: specialties, bookingURL: bookingURL, source: source)
+            Storage(owner: owner, structures: structures, start: start, end: end, assumedLocalTime: assumedLocalTime,
+                    kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
+                    specialties: specialties, bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrl)
         }
     }
 
@@ -184,25 +220,35 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         }
     }
 
+    /// The owner, copied first when another storage shares it (after the storage itself is made unique).
+    @inlinable
+    var writableOwner: Owner {
+        mutating get {
+            let s = writable
+            if !isKnownUniquelyReferenced(&s.owner) { s.owner = s.owner.copy() }
+            return s.owner
+        }
+    }
+
     /// Flow that produced the slot.
     @inlinable public var flow: SlotFlow {
-        get { storage.flow }
-        set { writable.flow = newValue }
+        get { storage.owner.flow }
+        set { writableOwner.flow = newValue }
     }
     /// Practitioner national id; nil for SOS slots (the effecting doctor is not known).
     @inlinable public var practitioner: IDNPS? {
-        get { storage.practitioner }
-        set { writable.practitioner = newValue }
+        get { storage.owner.practitioner }
+        set { writableOwner.practitioner = newValue }
     }
     /// Practitioner family name ("nom d'exercice"), when sent.
     @inlinable public var practitionerFamilyName: String? {
-        get { storage.practitionerFamilyName }
-        set { writable.practitionerFamilyName = newValue }
+        get { storage.owner.practitionerFamilyName }
+        set { writableOwner.practitionerFamilyName = newValue }
     }
     /// Practitioner given name, when sent.
     @inlinable public var practitionerGivenName: String? {
-        get { storage.practitionerGivenName }
-        set { writable.practitionerGivenName = newValue }
+        get { storage.owner.practitionerGivenName }
+        set { writableOwner.practitionerGivenName = newValue }
     }
     /// Structures: practice IDNST, CPTS (FINESS) or SOS association (SIRET).
     @inlinable public var structures: [SlotStructure] {
@@ -211,8 +257,8 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     }
     /// Consultation site.
     @inlinable public var site: SlotSite {
-        get { storage.site }
-        set { writable.site = newValue }
+        get { storage.owner.site }
+        set { writableOwner.site = newValue }
     }
     /// Start instant.
     @inlinable public var start: Date {
@@ -259,10 +305,33 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         get { storage.bookingURL }
         set { writable.bookingURL = newValue }
     }
-    /// Editor-assigned ids.
-    @inlinable public var source: SlotSourceIDs {
-        get { storage.source }
-        set { writable.source = newValue }
+    /// Editor-assigned ids (assembled from the slot's own ids and its Schedule side).
+    public var source: SlotSourceIDs {
+        get {
+            let s = storage, o = s.owner
+            return SlotSourceIDs(slot: s.slotID, fullUrl: s.fullUrl, schedule: o.schedule, practitioner: o.practitionerID,
+                                 practitionerRole: o.practitionerRole, location: o.location)
+        }
+        set {
+            let s = writable
+            (s.slotID, s.fullUrl) = (newValue.slot, newValue.fullUrl)
+            let o = storage.owner
+            if o.schedule != newValue.schedule || o.practitionerID != newValue.practitioner
+                || o.practitionerRole != newValue.practitionerRole || o.location != newValue.location {
+                let w = writableOwner
+                (w.schedule, w.practitionerID) = (newValue.schedule, newValue.practitioner)
+                (w.practitionerRole, w.location) = (newValue.practitionerRole, newValue.location)
+            }
+        }
+    }
+
+    /// Whether both slots have the same editor-assigned ids (without assembling either's ``source``).
+    public func hasSameSource(as other: AggregatedSlot) -> Bool {
+        let x = storage, y = other.storage
+        if x.slotID != y.slotID || x.fullUrl != y.fullUrl { return false }
+        let a = x.owner, b = y.owner
+        return a === b || (a.schedule == b.schedule && a.practitionerID == b.practitionerID
+            && a.practitionerRole == b.practitionerRole && a.location == b.location)
     }
 
     /// Creates a slot.
@@ -271,27 +340,23 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
                 start: Date, end: Date, assumedLocalTime: Bool = false, kinds: SlotKinds = [],
                 consultationTypes: ConsultationTypes = [], bookingMode: BookingMode? = nil, reasons: [String] = [],
                 specialties: [SlotSpecialty] = [], bookingURL: String? = nil, source: SlotSourceIDs = SlotSourceIDs()) {
-        storage = Storage(flow: flow, practitioner: practitioner, practitionerFamilyName: practitionerFamilyName,
-                          practitionerGivenName: practitionerGivenName, structures: structures, site: site, start: start,
-                          end: end, assumedLocalTime: assumedLocalTime, kinds: kinds, consultationTypes: consultationTypes,
-                          bookingMode: bookingMode, reasons: reasons, specialties: specialties, bookingURL: bookingURL,
-                          source: source)
+        let owner = Owner(flow: flow, practitioner: practitioner, practitionerFamilyName: practitionerFamilyName,
+                          practitionerGivenName: practitionerGivenName, site: site, source: source)
+        storage = Storage(owner: owner, structures: structures, start: start, end: end, assumedLocalTime: assumedLocalTime,
+                          kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
+                          specialties: specialties, bookingURL: bookingURL, slotID: source.slot, fullUrl: source.fullUrl)
     }
 
-    /// A slot with the fields of `template` (its practitioner, site, structures and source ids) and its own timing
-    /// and slot-level facts, built in one storage (the normaliser's per-slot step: no intermediate copy).
+    /// A slot with the fields of `template` (its practitioner, site, structures and Schedule-side source ids, shared
+    /// with the template, not copied) and its own timing and slot-level facts (the normaliser's per-slot step).
     public init(template: AggregatedSlot, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
                 kinds: SlotKinds, consultationTypes: ConsultationTypes, bookingMode: BookingMode?, reasons: [String],
                 specialties: [SlotSpecialty], bookingURL: String?, slotID: String?, fullUrl: String?) {
         let t = template.storage
-        var source = t.source
-        source.slot = slotID
-        source.fullUrl = fullUrl
-        storage = Storage(flow: t.flow, practitioner: t.practitioner, practitionerFamilyName: t.practitionerFamilyName,
-                          practitionerGivenName: t.practitionerGivenName, structures: structures ?? t.structures, site: t.site,
-                          start: start, end: end, assumedLocalTime: assumedLocalTime, kinds: kinds,
-                          consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
-                          specialties: specialties, bookingURL: bookingURL, source: source)
+        storage = Storage(owner: t.owner, structures: structures ?? t.structures, start: start, end: end,
+                          assumedLocalTime: assumedLocalTime, kinds: kinds, consultationTypes: consultationTypes,
+                          bookingMode: bookingMode, reasons: reasons, specialties: specialties, bookingURL: bookingURL,
+                          slotID: slotID, fullUrl: fullUrl)
     }
 
     /// Whether the slot can be booked (walk-in slots cannot; an unspecified mode counts as bookable).
@@ -308,21 +373,20 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     public static func == (a: AggregatedSlot, b: AggregatedSlot) -> Bool {
         if a.storage === b.storage { return true }
         let x = a.storage, y = b.storage
-        return x.flow == y.flow && x.practitioner == y.practitioner && x.practitionerFamilyName == y.practitionerFamilyName
-            && x.practitionerGivenName == y.practitionerGivenName && x.structures == y.structures && x.site == y.site
+        return x.owner.same(as: y.owner) && x.structures == y.structures
             && x.start == y.start && x.end == y.end && x.assumedLocalTime == y.assumedLocalTime && x.kinds == y.kinds
             && x.consultationTypes == y.consultationTypes && x.bookingMode == y.bookingMode && x.reasons == y.reasons
-            && x.specialties == y.specialties && x.bookingURL == y.bookingURL && x.source == y.source
+            && x.specialties == y.specialties && x.bookingURL == y.bookingURL && x.slotID == y.slotID && x.fullUrl == y.fullUrl
     }
 
     public func hash(into hasher: inout Hasher) {
-        let x = storage
-        hasher.combine(x.flow)
-        hasher.combine(x.practitioner)
-        hasher.combine(x.practitionerFamilyName)
-        hasher.combine(x.practitionerGivenName)
+        let x = storage, o = x.owner
+        hasher.combine(o.flow)
+        hasher.combine(o.practitioner)
+        hasher.combine(o.practitionerFamilyName)
+        hasher.combine(o.practitionerGivenName)
         hasher.combine(x.structures)
-        hasher.combine(x.site)
+        hasher.combine(o.site)
         hasher.combine(x.start)
         hasher.combine(x.end)
         hasher.combine(x.assumedLocalTime)
@@ -332,7 +396,7 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         hasher.combine(x.reasons)
         hasher.combine(x.specialties)
         hasher.combine(x.bookingURL)
-        hasher.combine(x.source)
+        hasher.combine(source)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -360,14 +424,14 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        let x = storage
+        let x = storage, o = x.owner
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(x.flow, forKey: .flow)
-        try c.encodeIfPresent(x.practitioner, forKey: .practitioner)
-        try c.encodeIfPresent(x.practitionerFamilyName, forKey: .practitionerFamilyName)
-        try c.encodeIfPresent(x.practitionerGivenName, forKey: .practitionerGivenName)
+        try c.encode(o.flow, forKey: .flow)
+        try c.encodeIfPresent(o.practitioner, forKey: .practitioner)
+        try c.encodeIfPresent(o.practitionerFamilyName, forKey: .practitionerFamilyName)
+        try c.encodeIfPresent(o.practitionerGivenName, forKey: .practitionerGivenName)
         try c.encode(x.structures, forKey: .structures)
-        try c.encode(x.site, forKey: .site)
+        try c.encode(o.site, forKey: .site)
         try c.encode(x.start, forKey: .start)
         try c.encode(x.end, forKey: .end)
         try c.encode(x.assumedLocalTime, forKey: .assumedLocalTime)
@@ -377,6 +441,6 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         try c.encode(x.reasons, forKey: .reasons)
         try c.encode(x.specialties, forKey: .specialties)
         try c.encodeIfPresent(x.bookingURL, forKey: .bookingURL)
-        try c.encode(x.source, forKey: .source)
+        try c.encode(source, forKey: .source)
     }
 }

@@ -29,6 +29,35 @@ struct AggregatedSlotStorageTests {
         #expect(copy.reasons == ["Suivi", "Urgence"] && copy.source.slot == "s2")
     }
 
+    /// Slots made from one template share its Schedule side (practitioner, names, site, Schedule-side ids); writing
+    /// one of those fields on one slot must leave the template and its siblings alone.
+    @Test func slotsOfOneTemplateShareItsScheduleSideUntilOneIsWritten() {
+        let template = Self.sample()
+        func made(_ id: String, minutes: Double) -> AggregatedSlot {
+            AggregatedSlot(template: template, structures: nil, start: template.start.addingTimeInterval(minutes * 60),
+                           end: template.end.addingTimeInterval(minutes * 60), assumedLocalTime: false, kinds: [.pro],
+                           consultationTypes: .ambulatory, bookingMode: nil, reasons: [], specialties: [],
+                           bookingURL: nil, slotID: id, fullUrl: "https://e.example/fhir/Slot/\(id)")
+        }
+        var a = made("a", minutes: 20)
+        let b = made("b", minutes: 40)
+        #expect(a.practitioner == template.practitioner && a.site == template.site && a.structures == template.structures)
+        #expect(a.source == SlotSourceIDs(slot: "a", fullUrl: "https://e.example/fhir/Slot/a", schedule: "sch"))
+        #expect(!a.hasSameSource(as: b))
+        a.site.city = "Villeurbanne"
+        a.practitionerFamilyName = "MARTIN"
+        a.source.schedule = "autre"
+        #expect(a.site.city == "Villeurbanne" && a.practitionerFamilyName == "MARTIN" && a.source.schedule == "autre")
+        #expect(a.source.slot == "a")
+        #expect(b.site.city == "Lyon" && b.practitionerFamilyName == "ROUX" && b.source.schedule == "sch")
+        #expect(template.site.city == "Lyon" && template.source.schedule == "sch" && template.source.slot == "s1")
+        // Same ids, Schedule sides built apart: same source; a slot equals its field-by-field twin.
+        let twin = AggregatedSlot(flow: .individual, practitioner: b.practitioner, practitionerFamilyName: "ROUX",
+                                  structures: b.structures, site: b.site, start: b.start, end: b.end, kinds: [.pro],
+                                  consultationTypes: .ambulatory, source: b.source)
+        #expect(twin.hasSameSource(as: b) && twin == b && twin.hashValue == b.hashValue)
+    }
+
     @Test func equalValuesBuiltApartAreEqualAndHashAlike() {
         let a = Self.sample(), b = Self.sample()
         #expect(a == b)
