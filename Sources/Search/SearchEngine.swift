@@ -61,7 +61,8 @@ public final class SearchEngine: Sendable {
         await events?(.query(summary))
 
         var run = RunState(query: query, catalog: catalog, maxSlots: configuration.maxSlotsPerCard)
-        run.coveringCPTS = catalog.cpts.filter { Self.covers($0, query.place) }
+        run.coveringCPTS = catalog.cptsCovering(placeID: query.place.placeID, latitude: query.place.latitude,
+                                                longitude: query.place.longitude)
         try await resolvePreferred(query, catalog: catalog, into: &run)
 
         let filter = siteFilter(query.target, mode: query.mode)
@@ -148,14 +149,6 @@ public final class SearchEngine: Sendable {
             mode: query.mode, role: query.role, radiusPlan: query.radius)
     }
 
-    /// Whether a CPTS covers the searched place (its communes, or its disc).
-    static func covers(_ structure: Structure, _ place: SearchPlace) -> Bool {
-        switch structure.interventionArea {
-        case .places(let ids): return place.placeID.map(ids.contains) ?? false
-        case .radius(let lat, let lon, let km): return Haversine.distanceKm(lat, lon, place.latitude, place.longitude) <= km
-        }
-    }
-
     /// What the index keeps: the specialty (or profession), and practitioners who take part in the SAS or whose
     /// agenda a vendor holds (in "en sus" mode: who take part and accept patients "en sus").
     func siteFilter(_ target: SearchTarget, mode: SearchMode) -> SiteFilter {
@@ -220,8 +213,11 @@ public final class SearchEngine: Sendable {
         }
         var places: [SOSPlace] = []
         if wantsSOS, query.mode == .slots {
+            // A latitude band first (1° of latitude is at least 110.5 km everywhere): most places fail it without
+            // the trigonometry of the exact distance.
+            let band = radius / 110.5
             for s in catalog.sosAssociations {
-                for (i, p) in s.consultationPlaces.enumerated() {
+                for (i, p) in s.consultationPlaces.enumerated() where abs(p.latitude - query.place.latitude) <= band {
                     let d = Haversine.distanceKm(query.place.latitude, query.place.longitude, p.latitude, p.longitude)
                     if d <= radius {
                         places.append(SOSPlace(association: s.idnst, index: i, structure: s, place: p, distanceKm: d))

@@ -32,22 +32,23 @@ enum RequestPlanner {
         let registered = Set(editors.map(\.id))
         // Per editor position (not per id string: this runs for every search, ~100 practitioners × editors).
         var subjects = Array(repeating: [SearchSubject](), count: editors.count)
-        var unknown = Array(repeating: Set<IDNPS>(), count: editors.count)
+        // Unlinked practitioners are asked to every practitioner editor: one set, shared by all their groups.
+        var unknown = Set<IDNPS>()
         let practitionerEditors = editors.indices.filter { practitionerFlow(for: editors[$0], cptsMode: cptsMode) != nil }
         for practitioner in unique(practitioners) {
             // Linked to a registered editor? Then asked to those only (a linked editor is registered by definition).
             let links = known[practitioner]
             let linked = links?.contains(where: registered.contains) ?? false
+            if !linked, !practitionerEditors.isEmpty { unknown.insert(practitioner) }
             for i in practitionerEditors where !linked || links?.contains(editors[i].id) == true {
                 subjects[i].append(.practitioner(practitioner))
-                if !linked { unknown[i].insert(practitioner) }
             }
         }
         let sirets = unique(associations).filter { $0.kind == .siret }
         var groups: [RoutedGroup] = []
         for (i, editor) in editors.enumerated() {
             if let flow = practitionerFlow(for: editor, cptsMode: cptsMode), !subjects[i].isEmpty {
-                groups.append(RoutedGroup(editor: editor, flow: flow, subjects: subjects[i], unknown: unknown[i]))
+                groups.append(RoutedGroup(editor: editor, flow: flow, subjects: subjects[i], unknown: unknown))
             }
             if editor.enabled, editor.flows.contains(.sos), !sirets.isEmpty {
                 groups.append(RoutedGroup(editor: editor, flow: .sos, subjects: sirets.map(SearchSubject.association),

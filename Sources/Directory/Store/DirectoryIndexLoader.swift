@@ -20,6 +20,9 @@ public struct DirectoryCatalog: Sendable {
     public let cpts: [Structure]
     /// The SOS Médecins associations among them (their fixed places are searched on every search).
     public let sosAssociations: [Structure]
+    /// Indices into `cpts` of the CPTS covering each place id (commune lists), and of those defined by a disc.
+    private let cptsByPlace: [Int: [Int]]
+    private let discCPTS: [Int]
     /// What structures' managers tell regulators (by IDNST), shown on their cards.
     public var structureInfo: [String: String] = [:]
 
@@ -34,6 +37,27 @@ public struct DirectoryCatalog: Sendable {
         self.structures = structures
         self.cpts = structures.filter { $0.kind == .cpts }
         self.sosAssociations = structures.filter { $0.kind == .sosMedecins && !$0.consultationPlaces.isEmpty }
+        var byPlace: [Int: [Int]] = [:], discs: [Int] = []
+        for (i, structure) in cpts.enumerated() {
+            switch structure.interventionArea {
+            case .places(let ids): for id in Set(ids) { byPlace[id, default: []].append(i) }
+            case .radius: discs.append(i)
+            }
+        }
+        cptsByPlace = byPlace
+        discCPTS = discs
+    }
+
+    /// The CPTS whose intervention area covers a place (its communes, or its disc), in `cpts` order: looked up by
+    /// place id instead of scanning every CPTS's commune list on every search.
+    public func cptsCovering(placeID: Int?, latitude: Double, longitude: Double) -> [Structure] {
+        var hits = placeID.flatMap { cptsByPlace[$0] } ?? []
+        for i in discCPTS {
+            guard case .radius(let lat, let lon, let km) = cpts[i].interventionArea else { continue }
+            if Haversine.distanceKm(lat, lon, latitude, longitude) <= km { hits.append(i) }
+        }
+        hits.sort()
+        return hits.map { cpts[$0] }
     }
 
     public static let empty = DirectoryCatalog(index: .empty, idnps: [], version: 0)
