@@ -12,7 +12,7 @@ struct Candidate: Sendable, Hashable {
     var latitude: Double
     var longitude: Double
 
-    var cardID: String { "ps-\(idnps)-\(siteID)" }
+    var cardID: String { "ps-" + idnps + "-" + String(siteID) } // (not interpolated: built for every candidate)
     var summary: CandidateSummary {
         CandidateSummary(id: cardID, kind: .practitioner, idnps: idnps, idnst: nil, distanceKm: distanceKm,
                          latitude: latitude, longitude: longitude)

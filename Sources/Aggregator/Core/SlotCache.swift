@@ -109,9 +109,11 @@ final class SlotCache: Sendable {
                             continue
                         }
                     }
-                    // Entries past their grace serve nobody any more.
+                    // Entries past their grace serve nobody any more (the list is only rewritten when one is).
                     let grace = staleWhileRevalidate
-                    Self.replace(entryKey, with: list.filter { now - $0.storedAt < $0.lifetime + grace }, in: &s)
+                    if list.contains(where: { now - $0.storedAt >= $0.lifetime + grace }) {
+                        Self.replace(entryKey, with: list.filter { now - $0.storedAt < $0.lifetime + grace }, in: &s)
+                    }
                 }
                 if let fetch = s.inFlight[key] {
                     if let index = joinedIndex[fetch.id] {
