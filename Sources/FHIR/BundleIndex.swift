@@ -50,7 +50,11 @@ public struct BundleIndex: Sendable {
                     duplicates[i] = "duplicate fullUrl \(fullUrl)"
                     continue
                 }
-                if let suffix = Self.typeIDSuffix(fullUrl), suffix.type == type, !keys.contains(suffix) { keys.append(suffix) }
+                // The usual `…/Type/id` names the key already there: checked on the bytes, without building it.
+                if let id = resource.id, Self.fullUrl(fullUrl, endsWith: type, id) {
+                } else if let suffix = Self.typeIDSuffix(fullUrl), suffix.type == type, !keys.contains(suffix) {
+                    keys.append(suffix)
+                }
             }
             if let first = keys.first, let previous = byKey[first] {
                 duplicates[i] = "duplicate id \(first.type)/\(first.id) (entry \(previous) wins)"
@@ -166,6 +170,26 @@ public struct BundleIndex: Sendable {
                   !type.contains(where: { b[$0] == UInt8(ascii: ":") }), !id.isEmpty else { return nil }
             return TypeID(type: String(decoding: UnsafeBufferPointer(rebasing: b[type]), as: UTF8.self),
                           id: String(decoding: UnsafeBufferPointer(rebasing: b[id]), as: UTF8.self))
+        }
+    }
+
+    /// Whether `url` is `Type/id` or ends with `/Type/id`, with a non-empty, slash-free id: then
+    /// ``typeIDSuffix(_:)`` of it is exactly `Type/id` (a resource type is never `_history` nor contains `:`).
+    static func fullUrl(_ url: String, endsWith type: String, _ id: String) -> Bool {
+        var (u, t, i) = (url, type, id)
+        return u.withUTF8 { u in
+            t.withUTF8 { t in
+                i.withUTF8 { i in
+                    let n = t.count + 1 + i.count
+                    guard !i.isEmpty, !t.isEmpty, u.count >= n, !i.contains(UInt8(ascii: "/")) else { return false }
+                    let start = u.count - n
+                    guard start == 0 || u[start - 1] == UInt8(ascii: "/"), u[start + t.count] == UInt8(ascii: "/") else {
+                        return false
+                    }
+                    return memcmp(u.baseAddress! + start, t.baseAddress!, t.count) == 0
+                        && memcmp(u.baseAddress! + start + t.count + 1, i.baseAddress!, i.count) == 0
+                }
+            }
         }
     }
 

@@ -162,9 +162,11 @@ struct JSONReader {
 
     /// Reads an array of `T`; nil for `null`.
     @inline(__always)
-    mutating func readArray<T>(_ element: (inout JSONReader) throws -> T?) throws -> [T]? {
+    mutating func readArray<T>(reservingCapacity capacity: Int = 0,
+                               _ element: (inout JSONReader) throws -> T?) throws -> [T]? {
         guard try beginArray() else { return nil }
         var out: [T] = []
+        if capacity > 0 { out.reserveCapacity(capacity) }
         var first = true
         while try nextElement(&first) {
             if let value = try element(&self) { out.append(value) }
