@@ -76,8 +76,10 @@ public struct SlotGraph: Sendable {
         }
         if let role {
             ctx.roleID = role.id
+            // One container for every resolution from the role (each `Resource` value boxes a copy of the role).
+            let roleContainer = Resource.practitionerRole(role)
             if practitioner == nil, let reference = role.practitioner {
-                switch index.resolve(reference, in: .practitionerRole(role), expecting: "Practitioner") {
+                switch index.resolve(reference, in: roleContainer, expecting: "Practitioner") {
                 case .entry(_, .practitioner(let p)), .contained(.practitioner(let p)): practitioner = p
                 case .logical(let identifier): logicalIDNPS = logicalIDNPS ?? identifier
                 default: break
@@ -85,7 +87,7 @@ public struct SlotGraph: Sendable {
             }
             var location: Location?
             for reference in role.location ?? [] {
-                if case .location(let l)? = index.resolve(reference, in: .practitionerRole(role), expecting: "Location").resource {
+                if case .location(let l)? = index.resolve(reference, in: roleContainer, expecting: "Location").resource {
                     location = l
                     break
                 }
@@ -94,7 +96,7 @@ public struct SlotGraph: Sendable {
             ctx.locationID = location?.id
             ctx.site = resolvedSite(location, fallbackPhone: SlotMapping.phone(role.telecom), ctx: &ctx)
             if let organization = role.organization {
-                ctx.structure = practiceStructure(organization, role: role, ctx: &ctx)
+                ctx.structure = practiceStructure(organization, role: roleContainer, ctx: &ctx)
             }
         } else {
             ctx.locationID = actorLocation?.id
@@ -124,8 +126,9 @@ public struct SlotGraph: Sendable {
     public func sosContext(_ schedule: Schedule) -> ScheduleContext {
         var ctx = ScheduleContext(scheduleID: schedule.id)
         var location: Location?
+        let container = Resource.schedule(schedule)
         for actor in schedule.actor ?? [] {
-            if case .location(let l)? = index.resolve(actor, in: .schedule(schedule), expecting: "Location").resource {
+            if case .location(let l)? = index.resolve(actor, in: container, expecting: "Location").resource {
                 location = l
                 break
             }
@@ -210,8 +213,8 @@ public struct SlotGraph: Sendable {
         return SlotMapping.site(location, fallbackPhone: fallbackPhone)
     }
 
-    private func practiceStructure(_ organization: Reference, role: PractitionerRole, ctx: inout ScheduleContext) -> SlotStructure? {
-        switch index.resolve(organization, in: .practitionerRole(role), expecting: "Organization") {
+    private func practiceStructure(_ organization: Reference, role: Resource, ctx: inout ScheduleContext) -> SlotStructure? {
+        switch index.resolve(organization, in: role, expecting: "Organization") {
         case .logical(let identifier):
             do { return SlotStructure(role: .practice, idnst: try SlotMapping.idnst(identifier), name: organization.display) }
             catch { ctx.issues.append((.invalidIdentifier, "practice IDNST: \(error)")) }
