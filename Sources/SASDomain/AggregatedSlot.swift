@@ -325,6 +325,10 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         }
     }
 
+    /// Whether both slots were made from one template (one Schedule of one answer): then their flow, practitioner,
+    /// names, site and Schedule-side ids are the same without comparing them. False says nothing.
+    @inlinable public func sharesScheduleSide(with other: AggregatedSlot) -> Bool { storage.owner === other.storage.owner }
+
     /// Whether both slots have the same editor-assigned ids (without assembling either's ``source``).
     public func hasSameSource(as other: AggregatedSlot) -> Bool {
         let x = storage, y = other.storage

@@ -190,14 +190,25 @@ struct RunState: Sendable {
                          origin: .editor(batch: b, segment: segmentIndex, lower: Int32(range.lowerBound), upper: Int32(range.upperBound)))
             }
             guard batch.flow != .sos, let practitioner = segment.practitioner else {
+                // A fixed place is matched once per Schedule side (site) and structures, not once per slot (an
+                // association's slots, sorted by start, interleave its few fixed places: a handful of recent ones kept).
+                var recent: [(slot: AggregatedSlot, placeID: String?, association: IDNST?)] = []
                 for i in window where passes(types: slots[i].consultationTypes, kinds: slots[i].kinds) {
                     let s = slots[i]
-                    guard let association = s.structures(.sosAssociation).first?.idnst ?? s.structures.first?.idnst,
-                          let place = sosPlace(for: s, association: association) else { continue }
-                    guard seenSOS.insert(SOSSlotKey(editor: batch.editorID, place: place.id, start: s.start, end: s.end,
+                    let placeID: String?, association: IDNST?
+                    if let known = recent.first(where: { s.sharesScheduleSide(with: $0.slot) && s.structures == $0.slot.structures }) {
+                        (placeID, association) = (known.placeID, known.association)
+                    } else {
+                        association = s.structures.first(where: { $0.role == .sosAssociation })?.idnst ?? s.structures.first?.idnst
+                        placeID = association.flatMap { sosPlace(for: s, association: $0) }?.id
+                        if recent.count == 4 { recent.removeFirst() }
+                        recent.append((s, placeID, association))
+                    }
+                    guard let association, let placeID else { continue }
+                    guard seenSOS.insert(SOSSlotKey(editor: batch.editorID, place: placeID, start: s.start, end: s.end,
                                                     url: s.bookingURL)).inserted else { continue }
                     let one = span(i..<(i + 1))
-                    slotsBySOSPlace[place.id, default: []].append(one)
+                    slotsBySOSPlace[placeID, default: []].append(one)
                     if streaming { arrival[association.value, default: []].append(materialize(one.ref(0, in: self), withAddress: true)) }
                     keptSlotCount += 1
                 }

@@ -272,5 +272,53 @@ struct SearchEngineTests {
             }
         }
     }
+
+    /// SOS slots are filed to the nearest fixed place of their association once per Schedule side: an association
+    /// with two places whose slots interleave in time gets each slot on its own place's card, a repeated slot once.
+    @Test("SOS slots of two fixed places, interleaved in time, each go to their place's card")
+    func sosSlotsOfTwoPlaces() async throws {
+        for engineKind in TestDatabases.engines {
+            try await TestDatabases.withDatabase(engineKind) { db, _ in
+                let f = try await SearchFixture.seed(db)
+                let west = SearchFixture.point(f.centre, east: -2.5), north = SearchFixture.point(f.centre, north: 2)
+                let association = Structure(
+                    idnst: f.sos, kind: .sosMedecins, name: "SOS Médecins Lyon", departmentCode: "69", latitude: west.0,
+                    longitude: west.1, phone: "+33400003624", interventionArea: .radius(latitude: f.centre.0, longitude: f.centre.1, km: 30),
+                    consultationPlaces: [
+                        ConsultationPlace(name: "Point fixe Guillotière", address: PostalAddress(streetName: "place du Pont", postcode: "69007", city: "Lyon"),
+                                          latitude: west.0, longitude: west.1),
+                        ConsultationPlace(name: "Point fixe Croix-Rousse", address: PostalAddress(streetName: "place de la Croix-Rousse", postcode: "69004", city: "Lyon"),
+                                          latitude: north.0, longitude: north.1),
+                    ])
+                try await db.transaction { tx in
+                    try await DirectoryStore.upsert([association], on: tx, now: f.now)
+                    try await DirectoryStore.bumpVersion(on: tx)
+                }
+                let structures = [SlotStructure(role: .sosAssociation, idnst: f.sos, name: "SOS Médecins Lyon")]
+                func template(_ at: (Double, Double)) -> AggregatedSlot {
+                    AggregatedSlot(flow: .sos, practitioner: nil, structures: structures,
+                                   site: SlotSite(latitude: at.0, longitude: at.1), start: f.now, end: f.now)
+                }
+                let (a, b) = (template(west), template(north))
+                func slot(_ t: AggregatedSlot, _ hours: Double) -> AggregatedSlot {
+                    let start = f.now.addingTimeInterval(hours * 3600)
+                    return AggregatedSlot(template: t, structures: nil, start: start, end: start.addingTimeInterval(1200),
+                                          assumedLocalTime: false, kinds: .snp, consultationTypes: .ambulatory, bookingMode: nil,
+                                          reasons: [], specialties: [], bookingURL: "https://sos.example/\(Int(hours * 60))",
+                                          slotID: nil, fullUrl: nil)
+                }
+                let batch = SlotBatch(editorID: "sosvendor", flow: .sos, slots: [
+                    slot(a, 1), slot(b, 1.5), slot(a, 2), slot(b, 2.5), slot(a, 2), slot(b, 3), slot(a, 3.5),
+                ], problemCount: 0, elapsed: .milliseconds(5), latency: nil, fromCache: false)
+                let engine = try await f.engine(db, provider: ScriptedSlotProvider(batches: [batch]))
+                let r = try await engine.search(SearchRequest(what: "médecin généraliste", place: "Lyon 3e", pageSize: 20), now: f.now)
+                func minutes(_ id: String) -> [Int]? {
+                    r.results.first { $0.id == id }.map { $0.slots.map { Int(($0.start.timeIntervalSince(f.now) / 60).rounded()) } }
+                }
+                #expect(minutes("sos-\(f.sos.value)-0") == [60, 120, 210])
+                #expect(minutes("sos-\(f.sos.value)-1") == [90, 150, 180])
+            }
+        }
+    }
 }
 

@@ -208,7 +208,7 @@ struct ScriptedSlotProvider: EditorSlotProvider {
         let asked = Set(practitioners)
         let batches = self.batches.map { batch in
             var b = batch
-            b.segments = batch.segments.filter { $0.practitioner.map(asked.contains) ?? false }
+            b.segments = batch.segments.filter { $0.practitioner.map(asked.contains) ?? !associations.isEmpty }
             return b
         }
         return AsyncStream { continuation in
