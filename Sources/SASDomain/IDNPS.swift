@@ -21,6 +21,10 @@ public struct IDNPS: Hashable, Sendable, Codable, CustomStringConvertible, Compa
     /// The kind of identifier.
     public let kind: Kind
 
+    /// Hashes the value alone: the kind is read from it (equal values have equal kinds), and practitioners are hashed
+    /// many times per search (routing, cache, gathering).
+    public func hash(into hasher: inout Hasher) { hasher.combine(value) }
+
     /// Parses and normalises a national practitioner identifier. Does not check the RPPS Luhn digit.
     public init(parsing raw: String) throws {
         var text = raw.trimmedBlanks

@@ -62,8 +62,9 @@ struct RunState: Sendable {
     /// Kept slots, as spans of the batches and agenda rows they came in (turned into ``OfferSlot`` only for the cards
     /// of the page: most of a search's slots are never shown, and most are never looked at one by one).
     var slotsByPractitioner: [String: [SlotSpan]] = [:]
-    /// Asked practitioners (IDNPS) the directory links to each vendor: who is left without slots when it fails.
-    var declaredByEditor: [String: Set<String>] = [:]
+    /// (vendor, IDNPS) of the asked practitioners the directory links to a vendor: who is left without slots when it
+    /// fails (grouped only then).
+    var declaredLinks: [(vendor: String, idnps: String)] = []
     var slotsBySOSPlace: [String: [SlotSpan]] = [:]
     var batches: [SlotBatch] = []
     var agendaRows: [AgendaSlot] = []
@@ -384,7 +385,7 @@ struct RunState: Sendable {
             default: technical = nil
             }
             var message = r.frenchDescription
-            if status != "ok", let linked = declaredByEditor[id] {
+            if status != "ok", case let linked = Set(declaredLinks.lazy.filter { $0.vendor == id }.map(\.idnps)), !linked.isEmpty {
                 // Practitioners of this vendor shown without any slot from it.
                 let missing = linked.filter { idnps in
                     !(slotsByPractitioner[idnps] ?? []).contains { span in

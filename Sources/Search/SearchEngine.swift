@@ -284,7 +284,7 @@ public final class SearchEngine: Sendable {
         for (c, id) in parsed where c.number >= 0 && Int(c.number) < run.catalog.practitioners.count {
             let vendors = run.catalog.practitioners[Int(c.number)].vendors
             if !vendors.isEmpty { declared[id] = Set(vendors) }
-            for vendor in vendors { run.declaredByEditor[vendor, default: []].insert(id.value) }
+            for vendor in vendors { run.declaredLinks.append((vendor, id.value)) } // grouped only if a vendor fails
         }
         let agenda = self.agenda, window = query.window
         async let agendaSlots: Result<[AgendaSlot], any Error> = {

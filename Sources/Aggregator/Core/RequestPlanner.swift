@@ -32,12 +32,13 @@ enum RequestPlanner {
         let registered = Set(editors.map(\.id))
         // Per editor position (not per id string: this runs for every search, ~100 practitioners × editors).
         var subjects = Array(repeating: [SearchSubject](), count: editors.count)
+        for i in subjects.indices { subjects[i].reserveCapacity(practitioners.count) }
         // Unlinked practitioners are asked to every practitioner editor: one set, shared by all their groups.
         var unknown = Set<IDNPS>()
         let practitionerEditors = editors.indices.filter { practitionerFlow(for: editors[$0], cptsMode: cptsMode) != nil }
         for practitioner in unique(practitioners) {
             // Linked to a registered editor? Then asked to those only (a linked editor is registered by definition).
-            let links = known[practitioner]
+            let links = known.isEmpty ? nil : known[practitioner]
             let linked = links?.contains(where: registered.contains) ?? false
             if !linked, !practitionerEditors.isEmpty { unknown.insert(practitioner) }
             for i in practitionerEditors where !linked || links?.contains(editors[i].id) == true {

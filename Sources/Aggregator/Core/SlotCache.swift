@@ -83,6 +83,7 @@ final class SlotCache: Sendable {
         let now = clock.now()
         return state.withLock { s in
             var plan = Plan()
+            if enabled { plan.cached.reserveCapacity(subjects.count) }
             var misses: [SearchSubject] = []
             var renew: [SearchSubject] = []
             var joinedIndex: [UInt64: Int] = [:]
