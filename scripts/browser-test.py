@@ -215,8 +215,12 @@ def main():
         summary["vendor_page"] = vendor.evaluate("location.href")
         check(("/rdv/" in summary["vendor_page"] or "/sos/" in summary["vendor_page"]) and "origin=sas" in summary["vendor_page"], summary["vendor_page"])
         vendor.screenshot("04-page-editeur")
-        # Book on the vendor's page: the sandbox vendor reports it to the platform (INT_R03) at once.
-        vendor.evaluate("document.querySelector('ul.creneaux button').click()")
+        # Book on the vendor's page the slot chosen in the SAS (marked aria-current from `creneau=`; the page lists
+        # a site's slots before the next site's, so its first button may be a day away from the orientation's slot
+        # and INT_R03 would then, rightly, not match it): the sandbox vendor reports it to the platform at once.
+        check(vendor.evaluate("!!document.querySelector('ul.creneaux li[aria-current] button')"),
+              "the slot chosen in the SAS is not marked on the vendor's page")
+        vendor.evaluate("document.querySelector('ul.creneaux li[aria-current] button').click()")
         vendor.wait("document.body && document.body.textContent.includes('Rendez-vous confirmé')", what="vendor booking confirmed")
         summary["int_r03"] = vendor.evaluate("(document.querySelector('.int-r03') || {}).textContent || ''")
         check("transmis à la plateforme SAS" in summary["int_r03"], f"the vendor did not report the booking: {summary['int_r03']!r}")
