@@ -89,7 +89,7 @@ public final class AMQPConnection: Sendable {
 
     /// Connects, authenticates, tunes, opens the virtual host and the publishing channel (confirm mode).
     public static func connect(_ configuration: Configuration) async throws -> AMQPConnection {
-        let (stream, continuation) = AsyncStream<AMQPFrame>.makeStream()
+        let (stream, continuation) = AsyncThrowingStream<AMQPFrame, any Error>.makeStream()
         let tlsContext = try configuration.tls.map { try NIOSSLContext(configuration: $0) }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(configuration.connectTimeout)
@@ -110,8 +110,11 @@ public final class AMQPConnection: Sendable {
         let connection = AMQPConnection(channel: channel)
         Task { await connection.run(stream) }
         // The TLS handshake and the AMQP opening must finish within the connection timeout too.
-        channel.eventLoop.scheduleTask(in: configuration.connectTimeout + .seconds(5)) {
-            if !connection.state.withLockedValue({ $0.handshakeDone }) { channel.close(promise: nil) }
+        let openingLimit = configuration.connectTimeout + .seconds(5)
+        channel.eventLoop.scheduleTask(in: openingLimit) {
+            guard !connection.state.withLockedValue({ $0.handshakeDone }) else { return }
+            connection.fail(AMQPError("ouverture de la connexion (TLS et AMQP) non terminée en \(openingLimit.nanoseconds / 1_000_000_000) s"))
+            channel.close(promise: nil)
         }
         do {
             try await connection.handshake(configuration)
@@ -122,15 +125,16 @@ public final class AMQPConnection: Sendable {
         return connection
     }
 
-    /// Pushes the decoded frames into the connection's loop; a closed or failed link ends it.
+    /// Pushes the decoded frames into the connection's loop; a closed link ends it, a failed one ends it with the
+    /// error (TLS, malformed frame), which the waiting calls then report.
     final class FrameForwarder: ChannelInboundHandler, Sendable {
         typealias InboundIn = AMQPFrame
-        let continuation: AsyncStream<AMQPFrame>.Continuation
-        init(continuation: AsyncStream<AMQPFrame>.Continuation) { self.continuation = continuation }
+        let continuation: AsyncThrowingStream<AMQPFrame, any Error>.Continuation
+        init(continuation: AsyncThrowingStream<AMQPFrame, any Error>.Continuation) { self.continuation = continuation }
         func channelRead(context: ChannelHandlerContext, data: NIOAny) { continuation.yield(unwrapInboundIn(data)) }
         func channelInactive(context: ChannelHandlerContext) { continuation.finish() }
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
-            continuation.finish()
+            continuation.finish(throwing: error)
             context.close(promise: nil)
         }
     }
@@ -224,6 +228,7 @@ public final class AMQPConnection: Sendable {
             if !self.channel.isActive { return task.cancel() }
             let silent = self.state.withLockedValue { NIODeadline.now() - $0.lastFrame }
             if silent > period * 2 {
+                self.fail(AMQPError("aucune trame du courtier depuis \(silent.nanoseconds / 1_000_000_000) s (battements de cœur de \(seconds) s)"))
                 self.channel.close(promise: nil)
                 return task.cancel()
             }
@@ -235,54 +240,60 @@ public final class AMQPConnection: Sendable {
 
     // MARK: receiving
 
-    func run(_ frames: AsyncStream<AMQPFrame>) async {
-        for await frame in frames {
-            state.withLockedValue { $0.lastFrame = .now() }
-            switch frame.kind {
-            case .heartbeat: continue
-            case .method:
-                guard let method = try? AMQPMethod.decode(frame.payload) else { continue }
-                handle(method, channel: frame.channel)
-            case .header:
-                var payload = frame.payload
-                guard payload.readableBytes >= 14 else { continue }
-                payload.moveReaderIndex(forwardBy: 4)
-                let size = payload.readInteger(as: UInt64.self) ?? 0
-                let flags = payload.readInteger(as: UInt16.self) ?? 0
-                let contentType = flags & 0x8000 != 0 ? try? AMQPCodec.readShortString(&payload) : nil
-                if flags & 0x4000 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
-                if flags & 0x2000 != 0 { try? AMQPCodec.skipTable(&payload) }
-                let persistent = flags & 0x1000 != 0 && payload.readInteger(as: UInt8.self) == 2
-                if flags & 0x0800 != 0 { _ = payload.readInteger(as: UInt8.self) }
-                if flags & 0x0400 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
-                if flags & 0x0200 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
-                if flags & 0x0100 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
-                let messageID = flags & 0x0080 != 0 ? try? AMQPCodec.readShortString(&payload) : nil
-                state.withLockedValue { state in
-                    if state.returning, let tag = messageID.flatMap(UInt64.init) { state.returnedTags.insert(tag) }
-                    state.returning = false
-                }
-                let complete = state.withLockedValue { state -> Bool in
-                    guard var message = state.assembling[frame.channel] else { return false }
-                    message.size = size
-                    message.contentType = contentType
-                    message.persistent = persistent
-                    state.assembling[frame.channel] = message
-                    return size == 0
-                }
-                if complete { deliver(frame.channel) }
-            case .body:
-                var payload = frame.payload
-                let complete = state.withLockedValue { state -> Bool in
-                    guard var message = state.assembling[frame.channel] else { return false }
-                    message.body.writeBuffer(&payload)
-                    state.assembling[frame.channel] = message
-                    return UInt64(message.body.readableBytes) >= message.size
-                }
-                if complete { deliver(frame.channel) }
-            }
+    func run(_ frames: AsyncThrowingStream<AMQPFrame, any Error>) async {
+        do {
+            for try await frame in frames { receive(frame) }
+        } catch {
+            return fail(AMQPError("connexion au courtier interrompue : \(error)"))
         }
         fail(AMQPError("connexion au courtier fermée"))
+    }
+
+    func receive(_ frame: AMQPFrame) {
+        state.withLockedValue { $0.lastFrame = .now() }
+        switch frame.kind {
+        case .heartbeat: return
+        case .method:
+            guard let method = try? AMQPMethod.decode(frame.payload) else { return }
+            handle(method, channel: frame.channel)
+        case .header:
+            var payload = frame.payload
+            guard payload.readableBytes >= 14 else { return }
+            payload.moveReaderIndex(forwardBy: 4)
+            let size = payload.readInteger(as: UInt64.self) ?? 0
+            let flags = payload.readInteger(as: UInt16.self) ?? 0
+            let contentType = flags & 0x8000 != 0 ? try? AMQPCodec.readShortString(&payload) : nil
+            if flags & 0x4000 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
+            if flags & 0x2000 != 0 { try? AMQPCodec.skipTable(&payload) }
+            let persistent = flags & 0x1000 != 0 && payload.readInteger(as: UInt8.self) == 2
+            if flags & 0x0800 != 0 { _ = payload.readInteger(as: UInt8.self) }
+            if flags & 0x0400 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
+            if flags & 0x0200 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
+            if flags & 0x0100 != 0 { _ = try? AMQPCodec.readShortString(&payload) }
+            let messageID = flags & 0x0080 != 0 ? try? AMQPCodec.readShortString(&payload) : nil
+            state.withLockedValue { state in
+                if state.returning, let tag = messageID.flatMap(UInt64.init) { state.returnedTags.insert(tag) }
+                state.returning = false
+            }
+            let complete = state.withLockedValue { state -> Bool in
+                guard var message = state.assembling[frame.channel] else { return false }
+                message.size = size
+                message.contentType = contentType
+                message.persistent = persistent
+                state.assembling[frame.channel] = message
+                return size == 0
+            }
+            if complete { deliver(frame.channel) }
+        case .body:
+            var payload = frame.payload
+            let complete = state.withLockedValue { state -> Bool in
+                guard var message = state.assembling[frame.channel] else { return false }
+                message.body.writeBuffer(&payload)
+                state.assembling[frame.channel] = message
+                return UInt64(message.body.readableBytes) >= message.size
+            }
+            if complete { deliver(frame.channel) }
+        }
     }
 
     func deliver(_ number: UInt16) {

@@ -35,9 +35,10 @@ struct AMQPTests {
                                                keyPath: pki.keyPath(client))
         // Heartbeats every 30 s (the client's default): with 5 s, the broker and the client starved of CPU at the
         // start of the parallel suite once went two periods without a frame and the link closed mid-test; the
-        // heartbeat test sets its own short period.
+        // heartbeat test sets its own short period. For the same reason the opening (TCP, TLS, AMQP) gets 30 s
+        // instead of 10: on 2 cores with the whole suite starting, two runs in five lost a connection while opening.
         return AMQPConnection.Configuration(host: "127.0.0.1", port: tlsPort, tls: tls, serverName: "localhost", virtualHost: vhost,
-                                            authentication: .external)
+                                            authentication: .external, connectTimeout: .seconds(25))
     }
 
     /// Collects a consumer's deliveries in the background (cancelling a stream's iterator would end the stream).
