@@ -79,7 +79,7 @@ struct AdminEditorAPITests {
 struct EditorRegistryFileTests {
     @Test("vendors declared in editors.registry_file are registered at start; a bad entry is skipped")
     func declarativeOnboarding() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("editors-\(UUID().uuidString).json")
+        let file = TestScratch.url("editors-\(UUID().uuidString).json")
         try Data("""
             [{"id":"agenda-f","name":"Agenda F","baseURL":"https://127.0.0.1:9998/fhir","flows":["r01","r04"],"timeoutMilliseconds":1500},
              {"id":"MAUVAIS","name":"","baseURL":"ftp://x","flows":["r01"]}]

@@ -95,7 +95,7 @@ struct AggregatorIntegrationTests {
     @Test("a vendor whose server certificate is not from the trusted CA is a TLS error")
     func untrustedServer() async throws {
         let fleet = try await SandboxFleet.start([("alpha", "instant", SandboxRoster(practitioners: SandboxFleet.practitioners(3, seed: 4)))])
-        let other = DevPKIFiles(directory: FileManager.default.temporaryDirectory.appendingPathComponent("sas-other-\(UUID().uuidString)"))
+        let other = DevPKIFiles(directory: TestScratch.url("sas-other-\(UUID().uuidString)"))
         _ = try other.initialise()
         // The platform presents a valid client certificate but trusts another CA for servers.
         var identity = fleet.platformIdentity

@@ -30,7 +30,7 @@ struct AppointmentFlowTests {
             (databaseURL, dropDatabase) = (fresh.url, fresh.cleanup)
         }
         defer { if let dropDatabase { Task { await dropDatabase() } } }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sas-r03-\(UUID().uuidString)")
+        let directory = TestScratch.url("sas-r03-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pki = DevPKIFiles(directory: directory)
         let ca = try pki.initialise()

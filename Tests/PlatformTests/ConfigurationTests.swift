@@ -5,7 +5,7 @@ import Web
 @Suite("Configuration")
 struct ConfigurationTests {
     func writeYAML(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sas-\(UUID().uuidString).yaml").path
+        let path = TestScratch.url("sas-\(UUID().uuidString).yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

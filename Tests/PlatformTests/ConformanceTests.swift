@@ -12,7 +12,7 @@ import Testing
 struct ConformanceTests {
     /// A PSC stand-in (its own dev PKI) for the vendors' SSO redirection.
     static func startPSC() async throws -> (PSCStandIn, ServiceGroup, Task<Void, any Error>, DevPKIFiles) {
-        let pki = DevPKIFiles(directory: FileManager.default.temporaryDirectory.appendingPathComponent("sas-conf-psc-\(UUID().uuidString)"))
+        let pki = DevPKIFiles(directory: TestScratch.url("sas-conf-psc-\(UUID().uuidString)"))
         let ca = try pki.initialise()
         try pki.issue("psc", with: ca, profile: .server, commonName: "localhost", organizationalUnit: "PSC TEST",
                       hostNames: ["localhost", "127.0.0.1"])

@@ -11,7 +11,7 @@ struct DirectoryStoreTests {
     static let specialties: Specialties = try! .load()
 
     static func tempFile(_ name: String) -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("sas-\(UUID().uuidString)-\(name)")
+        TestScratch.url("sas-\(UUID().uuidString)-\(name)")
     }
 
     /// A synthetic RPPS extraction of `count` practitioners; returns its URL and distinct IDNPS.

@@ -208,7 +208,10 @@ struct HubConsoleTests {
             let territories = TerritoryStore(database: db, departments: try Departments.load())
             _ = try await territories.update("69", samuClientID: "fr.health.inconnu", active: true, actor: "test")
             let (_, outbox, orientation) = try await HubLinkTests.setUp(db, samu: nil)
-            func state() async throws -> HubOutbox.State? { try await outbox.deliveries(orientationID: orientation.id).first?.state }
+            func state() async throws -> HubOutbox.State? {
+                let deliveries = try await outbox.deliveries(orientationID: orientation.id)
+                return deliveries.first?.state
+            }
             var deadline = ContinuousClock.now + .seconds(20)
             while try await state() != .error && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
             #expect(try await state() == .error, "the Hub knows no such SAMU: 501")

@@ -34,7 +34,7 @@ struct IdentityEnvironment {
                      _ body: (IdentityEnvironment) async throws -> Void) async throws {
         let clock = TestClock()
         let mailer = CapturingMailer()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sas-id-\(UUID().uuidString)")
+        let directory = TestScratch.url("sas-id-\(UUID().uuidString)")
         let pki = DevPKIFiles(directory: directory)
         let ca = try pki.initialise()
         try pki.issue("psc-sandbox", with: ca, profile: .server, commonName: "localhost", organizationalUnit: "PSC TEST",

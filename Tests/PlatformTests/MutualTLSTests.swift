@@ -12,7 +12,7 @@ import X509
 struct MutualTLSTests {
     /// A PKI with the platform's server certificate and a set of client identities.
     static func makePKI() throws -> DevPKIFiles {
-        let pki = DevPKIFiles(directory: FileManager.default.temporaryDirectory.appendingPathComponent("sas-mtls-\(UUID().uuidString)"))
+        let pki = DevPKIFiles(directory: TestScratch.url("sas-mtls-\(UUID().uuidString)"))
         let ca = try pki.initialise()
         try pki.issue("platform", with: ca, profile: .server, commonName: "sas.localhost", organizationalUnit: "PLATEFORME SAS",
                       hostNames: ["localhost", "127.0.0.1"])
@@ -84,7 +84,7 @@ struct MutualTLSTests {
     @Test("a certificate from another CA is refused")
     func otherCA() async throws {
         let pki = try Self.makePKI()
-        let other = DevPKIFiles(directory: FileManager.default.temporaryDirectory.appendingPathComponent("sas-other-\(UUID().uuidString)"))
+        let other = DevPKIFiles(directory: TestScratch.url("sas-other-\(UUID().uuidString)"))
         let otherCA = try other.initialise()
         try other.issue("editor-a", with: otherCA, profile: .client, commonName: "editeur-a.test", organizationalUnit: "EDITEUR A")
         // Trust the platform's CA for the server, present the foreign client certificate.

@@ -50,7 +50,7 @@ final class RunningPlatform: Sendable {
             url = fresh.url
             cleanups.append(fresh.cleanup)
         }
-        let pki = pkiDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("sas-pki-\(UUID().uuidString)")
+        let pki = pkiDirectory ?? TestScratch.url("sas-pki-\(UUID().uuidString)")
         if pkiDirectory == nil { cleanups.append({ try? FileManager.default.removeItem(at: pki) }) }
         let configuration = try PlatformConfiguration.load(file: nil, environment: [:], flags: [
             (key: "http.port", value: "0", flag: "test"), (key: "fhir.port", value: "0", flag: "test"),

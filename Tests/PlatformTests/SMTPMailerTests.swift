@@ -107,7 +107,7 @@ struct SMTPMailerTests {
 
     @Test("Implicit TLS: the relay's certificate is verified against the configured CA")
     func tlsRelay() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sas-smtp-\(UUID().uuidString)")
+        let directory = TestScratch.url("sas-smtp-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let pki = DevPKIFiles(directory: directory)
         let ca = try pki.initialise()

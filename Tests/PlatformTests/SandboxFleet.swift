@@ -45,7 +45,7 @@ final class SandboxFleet: Sendable {
                       configure: (inout SandboxEditorConfiguration) -> Void = { _ in }) async throws -> SandboxFleet {
         var logger = Logger(label: "sandbox-test")
         logger.logLevel = .critical
-        let pki = DevPKIFiles(directory: FileManager.default.temporaryDirectory.appendingPathComponent("sas-fleet-\(UUID().uuidString)"))
+        let pki = DevPKIFiles(directory: TestScratch.url("sas-fleet-\(UUID().uuidString)"))
         let ca = try pki.initialise()
         try pki.issue("platform", with: ca, profile: .client, commonName: "sas.localhost", organizationalUnit: "PLATEFORME SAS")
         try prepare(pki, ca)

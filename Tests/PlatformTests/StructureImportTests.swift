@@ -25,7 +25,7 @@ struct StructureImportTests {
                 "geolocalisation;690011111;700000.0;6600000.0;1,ATLASANTE,100,IGN,BD_ADRESSE,V2.2,LAMBERT_93;2026-05-04",
                 "geolocalisation;690022222;842000.0;6519000.0;1,ATLASANTE,100,IGN,BD_ADRESSE,V2.2,LAMBERT_93;2026-05-04",
             ]
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("finess-\(UUID().uuidString).csv")
+            let url = TestScratch.url("finess-\(UUID().uuidString).csv")
             try Data(lines.joined(separator: "\n").unicodeScalars.map { UInt8(truncatingIfNeeded: $0.value) }).write(to: url)
             let summary = try await StructureImporters(database: db).importFINESS(at: url)
             #expect(summary.created == 1)
@@ -55,7 +55,7 @@ struct StructureImportTests {
                     { "idnps": "12", "participates": true, "mode": "individual" } ],
                   "vendorLinks": [ { "idnps": "\(known)", "vendor": "agendaplus" } ] }
                 """
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("enrich-\(UUID().uuidString).json")
+            let url = TestScratch.url("enrich-\(UUID().uuidString).json")
             try Data(json.utf8).write(to: url)
             let summary = try await StructureImporters(database: db).importEnrichment(at: url)
             #expect(summary.updated == 1)

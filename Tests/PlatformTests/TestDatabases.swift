@@ -23,7 +23,7 @@ enum TestDatabases {
     static func freshURL(_ dialect: SQLDialect) async throws -> (url: String, cleanup: @Sendable () async -> Void) {
         switch dialect {
         case .sqlite:
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sas-test-\(UUID().uuidString)")
+            let dir = TestScratch.url("sas-test-\(UUID().uuidString)")
             let url = "sqlite:\(dir.appendingPathComponent("test.sqlite").path)"
             return (url, { try? FileManager.default.removeItem(at: dir) })
         case .postgres:
