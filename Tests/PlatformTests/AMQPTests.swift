@@ -36,7 +36,8 @@ struct AMQPTests {
         // Heartbeats every 30 s (the client's default): with 5 s, the broker and the client starved of CPU at the
         // start of the parallel suite once went two periods without a frame and the link closed mid-test; the
         // heartbeat test sets its own short period. For the same reason the opening (TCP, TLS, AMQP) gets 30 s
-        // instead of 10: on 2 cores with the whole suite starting, two runs in five lost a connection while opening.
+        // instead of 10 here, and the test script raises the broker's handshake limits (its 5 s TLS / 10 s AMQP
+        // defaults dropped, without a word, connections opened while the whole suite was starting on 2 cores).
         return AMQPConnection.Configuration(host: "127.0.0.1", port: tlsPort, tls: tls, serverName: "localhost", virtualHost: vhost,
                                             authentication: .external, connectTimeout: .seconds(25))
     }
