@@ -43,9 +43,13 @@ struct SearchFixture {
     }
 
     /// Seeds `database` and returns the fixture; `absences` gives declared unavailability periods (hours from `now`)
-    /// by fixture key.
-    static func seed(_ database: any Database, now: Date = Date(),
+    /// by fixture key. `now` is cut to the whole second: the store keeps instants to the millisecond (rounded) and the
+    /// ranking compares starts to the second, so with a sub-millisecond `now` the SAS agenda slot of C (stored) and the
+    /// vendor slot of A (kept in memory), both at `now` + 3 h, fell in different seconds whenever `now` ended in
+    /// .9995…, and A overtook C (seen once in CI). Vendors' and stored instants are never finer than the millisecond.
+    static func seed(_ database: any Database, now exact: Date = Date(),
                      absences: [String: [(from: Double, to: Double)]] = [:]) async throws -> SearchFixture {
+        let now = Date(timeIntervalSince1970: exact.timeIntervalSince1970.rounded(.down))
         let reference = try ReferenceData.shared()
         let lyon = try reference.geocoder.resolve("Lyon 3e")
         let centre = (lyon.latitude, lyon.longitude)
