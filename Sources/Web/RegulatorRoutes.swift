@@ -294,21 +294,24 @@ extension HTTPField.Name {
 struct SearchPageModel {
     let response: SearchResponse
 
+    /// The heading of a slot's day: "Aujourd'hui", "Demain", "Après-demain", else "Mardi 27 octobre" (Paris days,
+    /// counted on the calendar: around a daylight-saving change, now + 24 h is not always tomorrow).
+    static func dayName(_ date: Date, now: Date, label: DateFormatter = RegulatorRoutes.formatter("EEEE d MMMM")) -> String {
+        switch ParisClock.day(of: now).days(to: ParisClock.day(of: date)) {
+        case 0: return "Aujourd'hui"
+        case 1: return "Demain"
+        case 2: return "Après-demain"
+        default: // "mardi 31 mars" → "Mardi 31 mars" (month names stay lower-case in French)
+            let text = label.string(from: date)
+            return text.prefix(1).uppercased() + text.dropFirst()
+        }
+    }
+
     var values: [String: Any] {
-        let day = RegulatorRoutes.formatter("yyyy-MM-dd")
-        let today = day.string(from: Date())
-        let tomorrow = day.string(from: Date().addingTimeInterval(86_400))
-        let afterTomorrow = day.string(from: Date().addingTimeInterval(2 * 86_400))
+        let now = Date()
         let label = RegulatorRoutes.formatter("EEEE d MMMM")
         let iso = ISO8601DateFormatter()
-        func dayName(_ date: Date) -> String {
-            switch day.string(from: date) {
-            case today: "Aujourd'hui"
-            case tomorrow: "Demain"
-            case afterTomorrow: "Après-demain"
-            default: label.string(from: date).capitalized
-            }
-        }
+        func dayName(_ date: Date) -> String { Self.dayName(date, now: now, label: label) }
         let cards: [[String: Any]] = response.results.map { card in
             var groups: [(String, [[String: Any]])] = []
             for slot in card.slots {

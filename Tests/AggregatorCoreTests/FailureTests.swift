@@ -140,12 +140,12 @@ extension AggregatorCore {
         }
 
         @Test func requestsStillQueuedAtTheDeadlineAreTimeouts() async throws {
-            // One request at a time, 300 ms each, 500 ms deadline: the first answers, the second is cut by the
-            // deadline, the third never leaves the queue.
-            let transport = SandboxTransport(["e": SandboxEditor(latency: .milliseconds(300))])
+            // One request at a time, 1 s each, 1.5 s deadline: the first answers, the second is cut by the
+            // deadline, the third never leaves the queue (half a second of slack either way on a loaded machine).
+            let transport = SandboxTransport(["e": SandboxEditor(latency: .milliseconds(1000))])
             let aggregator = SlotAggregator(editors: [sandboxEditor("e", name: "AgendaPlus")], transport: transport,
                                             configuration: configuration { $0.maxConcurrentRequestsPerEditor = 1 })
-            let search = await TimedSearch.run(aggregator, request(somePractitioners(75), deadline: .milliseconds(500)))
+            let search = await TimedSearch.run(aggregator, request(somePractitioners(75), deadline: .milliseconds(1500)))
             let report = try #require(search.report("e"))
             #expect(transport.calls.count == 2)
             #expect(report.status == .timeout)

@@ -174,7 +174,13 @@ struct LearnedLinksTests {
           arguments: TestDatabases.engines)
     func learnsLinks(engine: SQLDialect) async throws {
         try await TestDatabases.withDatabase(engine) { db, _ in
-            let mine = SandboxFleet.practitioners(3, seed: 21)
+            // Regular agendas: a link is learned only from a vendor's slots, and a random agenda is empty over the
+            // three days of the window on a few dates a year.
+            let mine = SandboxFleet.practitioners(3, seed: 21).map { p in
+                var regular = p
+                regular.regularAgenda = true
+                return regular
+            }
             let fleet = try await SandboxFleet.start([
                 ("detient", "instant", SandboxRoster(practitioners: mine)),
                 ("autre", "instant", SandboxRoster(practitioners: SandboxFleet.practitioners(3, seed: 22))),

@@ -136,17 +136,21 @@ struct HubLinkTests {
             hub.register(Self.sender)
             let (store, outbox, orientation) = try await Self.setUp(db)
             // Broker down: nothing sent, retried later; the cancellation made meanwhile waits for the creation.
+            // One clock for the passes (the first retry is due 5 s after the failed attempt): with the wall clock, a
+            // slow machine could let the retry fall due before the pass that expects it not to be.
+            let t0 = Date()
             hub.setUnreachable(true)
-            #expect(try await outbox.publishDue(through: hub) == 0)
+            #expect(try await outbox.publishDue(through: hub, now: t0) == 0)
             _ = try await store.changeStatus(id: orientation.id, to: .cancelled, regulatorID: "regulateur-1", actor: "claire.martin@test.sas")
-            #expect(try await outbox.publishDue(through: hub) == 0)
+            #expect(try await outbox.publishDue(through: hub, now: t0) == 0)
             var deliveries = try await outbox.deliveries(orientationID: orientation.id)
             #expect(deliveries.map(\.state) == [.waiting, .waiting] && deliveries[0].attempts == 1)
             #expect(deliveries[0].label.contains("injoignable"))
             hub.setUnreachable(false)
-            #expect(try await outbox.publishDue(through: hub) == 0, "the creation's retry is not due yet, and the update waits for it")
+            #expect(try await outbox.publishDue(through: hub, now: t0.addingTimeInterval(1)) == 0,
+                    "the creation's retry is not due yet, and the update waits for it")
             // Later: the creation goes first, then the update (same pass, in order).
-            #expect(try await outbox.publishDue(through: hub, now: Date().addingTimeInterval(10)) == 2)
+            #expect(try await outbox.publishDue(through: hub, now: t0.addingTimeInterval(10)) == 2)
             await Self.drain(hub, outbox, until: { try await outbox.deliveries(orientationID: orientation.id).allSatisfy { $0.state == .received } })
             deliveries = try await outbox.deliveries(orientationID: orientation.id)
             #expect(deliveries.map(\.state) == [.received, .received])

@@ -23,6 +23,24 @@ struct SearchDatesTests {
     }
 }
 
+@Suite("Search page day headings")
+struct SearchDayHeadingTests {
+    @Test("Aujourd'hui, Demain, Après-demain count Paris calendar days, also around the daylight-saving changes")
+    func headings() {
+        func at(_ seconds: TimeInterval) -> Date { Date(timeIntervalSince1970: seconds) }
+        // Last Sunday of October 2026, 00:30 summer time: the day lasts 25 hours, so now + 24 h is still today.
+        let autumn = at(1_792_881_000) // 2026-10-25 00:30 Paris (22:30Z the day before)
+        #expect(SearchPageModel.dayName(at(1_792_967_400), now: autumn) == "Aujourd'hui") // 23:30 winter time
+        #expect(SearchPageModel.dayName(at(1_793_005_200), now: autumn) == "Demain") // 26 Oct 10:00
+        #expect(SearchPageModel.dayName(at(1_793_091_600), now: autumn) == "Après-demain") // 27 Oct 10:00
+        // The Saturday before the last Sunday of March 2026, 23:30: now + 24 h is already the Monday.
+        let spring = at(1_774_737_000) // 2026-03-28 23:30 Paris
+        #expect(SearchPageModel.dayName(at(1_774_771_200), now: spring) == "Demain") // 29 Mar 10:00 summer time
+        #expect(SearchPageModel.dayName(at(1_774_944_000), now: spring) == "Mardi 31 mars") // 31 Mar 10:00
+        #expect(SearchPageModel.dayName(at(1_774_737_000 - 86_400), now: spring) == "Vendredi 27 mars")
+    }
+}
+
 @Suite("Search page JSON primitives")
 struct ResponseJSONPrimitiveTests {
     @Test("numbers, dates and escaped strings written by hand read back as written")

@@ -32,12 +32,23 @@
     return node;
   }
 
+  // The Paris calendar day of an instant as a day number (days are counted on the calendar: around a
+  // daylight-saving change, now + 24 h is not always tomorrow).
+  function parisDay(date) {
+    var y = 0, m = 0, d = 0;
+    dayFormat.formatToParts(date).forEach(function (part) {
+      if (part.type === "year") y = Number(part.value);
+      else if (part.type === "month") m = Number(part.value);
+      else if (part.type === "day") d = Number(part.value);
+    });
+    return Math.round(Date.UTC(y, m - 1, d) / 86400000);
+  }
+
   function dayName(date) {
-    var d = dayFormat.format(date);
-    var now = new Date();
-    if (d === dayFormat.format(now)) return "Aujourd'hui";
-    if (d === dayFormat.format(new Date(now.getTime() + 86400000))) return "Demain";
-    if (d === dayFormat.format(new Date(now.getTime() + 2 * 86400000))) return "Après-demain";
+    var ahead = parisDay(date) - parisDay(new Date());
+    if (ahead === 0) return "Aujourd'hui";
+    if (ahead === 1) return "Demain";
+    if (ahead === 2) return "Après-demain";
     var text = longDay.format(date);
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
