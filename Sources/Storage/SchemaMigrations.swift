@@ -473,5 +473,11 @@ public enum SchemaMigrations {
             "CREATE UNIQUE INDEX agenda_delegations_active ON agenda_delegations (owner, delegate_account_id) WHERE revoked_at IS NULL",
             "CREATE INDEX agenda_delegations_delegate ON agenda_delegations (delegate_account_id)",
         ]),
+        // Each change of a practitioner (workspace, enrichment) makes every node patch its directory index: the
+        // latest `updated_at` and the rows changed since the last patch were full scans of both tables.
+        Migration(13, "directory: updated_at indexes for the incremental index patch", [
+            "CREATE INDEX dir_practitioners_updated ON dir_practitioners (updated_at)",
+            "CREATE INDEX dir_sites_updated ON dir_sites (updated_at)",
+        ]),
     ]
 }

@@ -1,4 +1,4 @@
-import Directory
+@testable import Directory
 import Foundation
 import Logging
 import SASDomain
@@ -124,6 +124,51 @@ struct DirectoryStoreTests {
             try await db.transaction { tx in try await DirectoryStore.bumpVersion(on: tx) }
             #expect(try await loader.refreshIfNeeded())
             #expect(loader.catalog.version == 2)
+        }
+    }
+
+    @Test("the incremental patch reads the latest changes through the updated_at indexes, not by scanning the tables",
+          arguments: TestDatabases.engines)
+    func patchQueriesUseTheIndexes(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            _ = try await DirectorySeeder.seed(try SyntheticFrance.bundled(.init(practitioners: 500, seed: 5)), into: db)
+            func plan(_ sql: String, _ binds: [SQLValue]) async throws -> String {
+                try await db.transaction { tx in
+                    switch engine {
+                    case .sqlite:
+                        return try await tx.query("EXPLAIN QUERY PLAN " + sql, binds).map { try $0.string("detail") }.joined(separator: "\n")
+                    case .postgres:
+                        // A small table is cheaper to scan: forbid that to see whether an index can serve the query.
+                        _ = try await tx.query("SET LOCAL enable_seqscan = off")
+                        return try await tx.query("EXPLAIN " + sql, binds).map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
+                    }
+                }
+            }
+            let changed = try await plan(DirectoryIndexLoader.changedPractitionersSQL, [.integer(0)])
+            #expect(changed.contains("dir_practitioners_updated"), "\(changed)")
+            let shape = try await plan(DirectoryIndexLoader.storageShapeSQL, [])
+            #expect(shape.contains("dir_practitioners_updated") && shape.contains("dir_sites_updated"), "\(shape)")
+            // The loader still patches: a changed practitioner is read back and the catalog moves to the new version.
+            let loader = DirectoryIndexLoader(database: db, specialties: Self.specialties, logger: TestDatabases.logger)
+            #expect(try await loader.refreshIfNeeded())
+            let someone = try #require(try await db.query("SELECT idnps FROM dir_practitioners WHERE participates = 0 LIMIT 1").first)
+                .string("idnps")
+            let idnps = try IDNPS(parsing: someone)
+            let unknown = try await db.transaction { tx in
+                let unknown = try await DirectoryStore.updateParticipation(
+                    [(idnps, SASParticipation(participates: true, mode: .individual, structure: nil, acceptsExtraPatients: true,
+                                              forfaitReorientation: false, vacations: []))], on: tx)
+                try await DirectoryStore.bumpVersion(on: tx)
+                return unknown
+            }
+            #expect(unknown.isEmpty)
+            // The patch itself (not a rebuild): it applies the change and publishes the version it is given.
+            let next = loader.catalog.version + 1
+            #expect(try await loader.patch(version: next))
+            #expect(loader.catalog.version == next)
+            let number = try #require(loader.catalog.idnps.firstIndex(of: idnps.value))
+            #expect(loader.catalog.practitioners[number].flags.contains(.participates))
+            #expect(loader.catalog.practitioners[number].flags.contains(.acceptsExtra))
         }
     }
 }
