@@ -128,12 +128,17 @@ struct GeocoderTests {
         #expect(g.suggest("", limit: 3).isEmpty)
     }
 
-    @Test func lookupsAreFast() throws {
-        let names = Fixtures.places.byPopulation().prefix(300).map(\.name)
-        let start = ContinuousClock.now
-        for name in names { _ = try? g.resolve(name + "x") }
-        let perLookup = (ContinuousClock.now - start) / names.count
-        // Debug build, typo path (the slow one); release is ~10× faster.
-        #expect(perLookup < .milliseconds(5))
+    /// (Was a timing assertion; lookup speed is measured by `sas bench directory` instead, see BENCHMARKS.md.)
+    @Test func aTrailingTypoStillFindsTheLargePlaces() throws {
+        var missed: [String] = []
+        // Names with a number (arrondissements) are left out: "Lyon 03x" is not a typo of a name. A name that is also a
+        // department's ("Vienne") may read as the department.
+        for place in Fixtures.places.byPopulation().prefix(300) where !place.name.contains(where: \.isNumber) {
+            let r = try? g.resolve(place.name + "x")
+            if r?.place?.name != place.name, r?.precision != .department || r?.label.hasPrefix(place.name) != true {
+                missed.append("\(place.name)x → \(r?.label ?? "rien")")
+            }
+        }
+        #expect(missed.isEmpty, "\(missed.count) : \(missed.prefix(20))")
     }
 }

@@ -106,15 +106,17 @@ struct SpatialIndexTests {
         #expect(live.snapshot.count == 10 && held.count == 100)
     }
 
-    @Test func buildsAndQueriesQuicklyAtScale() {
+    /// (Was a timing assertion; build and query times are measured by `sas bench directory`, see BENCHMARKS.md.)
+    @Test func denseSitesAtScaleGiveTheBruteForceAnswer() {
         let sites = Self.randomSites(60_000, seed: 5)
         let index = SpatialIndex(sites: sites)
-        #expect(index.buildSeconds < 5)
-        let start = ContinuousClock.now
-        for i in 0..<100 {
-            _ = index.sites(within: 20, ofLatitude: 45.76 + Double(i) * 0.01, longitude: 4.84,
-                            matching: SiteFilter(specialties: [1]))
+        #expect(index.count == sites.count)
+        for i in 0..<20 {
+            let (lat, lon) = (45.76 + Double(i) * 0.05, 4.84)
+            let hits = index.sites(within: 20, ofLatitude: lat, longitude: lon, matching: SiteFilter(specialties: [1]))
+            let expected = Self.bruteForce(sites, lat: lat, lon: lon, radius: 20, filter: SiteFilter(specialties: [1]))
+            #expect(Set(hits.map(\.siteID)) == Set(expected.keys), "query \(i)")
+            #expect(zip(hits, hits.dropFirst()).allSatisfy { $0.distanceKm <= $1.distanceKm })
         }
-        #expect(ContinuousClock.now - start < .seconds(2))
     }
 }
