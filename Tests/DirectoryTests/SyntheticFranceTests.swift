@@ -27,6 +27,14 @@ struct SyntheticFranceTests {
         #expect(Set(dir.practitioners.map(\.idnps)).count == dir.practitioners.count)
     }
 
+    @Test(arguments: [3, 5, 7, 11] as [UInt64])
+    func structureNumbersAreUnique(seed: UInt64) {
+        // Seed 5 used to give two structures one FINESS number (six random digits per department).
+        let france = SyntheticFrance(configuration: .init(practitioners: 500, seed: seed), places: Fixtures.places,
+                                     departments: Fixtures.departments, specialties: Fixtures.specialties)
+        #expect(Set(france.structures.map(\.idnst)).count == france.structures.count)
+    }
+
     @Test func professionMixAndParticipationRates() {
         let n = Double(dir.practitioners.count)
         let gp = dir.practitioners.filter { Specialties.generalPracticeCodes.contains($0.specialtyCodes.first ?? "") }

@@ -127,6 +127,23 @@ struct DirectoryStoreTests {
         }
     }
 
+    @Test("a batch naming a key twice (structures, sites, practitioners: here a CPTS) is written on both engines, the later row winning",
+          arguments: TestDatabases.engines)
+    func repeatedKeysInOneBatch(engine: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(engine) { db, _ in
+            let id = try IDNST.finess("690000123")
+            func cpts(_ name: String) -> Structure {
+                Structure(idnst: id, kind: .cpts, name: name, departmentCode: "69", latitude: 45.76, longitude: 4.84,
+                          phone: "+33400000000", interventionArea: .radius(latitude: 45.76, longitude: 4.84, km: 10))
+            }
+            let batch = [cpts("CPTS A"), cpts("CPTS B")]
+            try await db.transaction { tx in try await DirectoryStore.upsert(batch, on: tx) }
+            let rows = try await db.query("SELECT name FROM dir_structures")
+            #expect(try rows.map { try $0.string("name") } == ["CPTS B"])
+            #expect(DirectoryStore.lastOccurrences([1, 2, 1, 3, 2], by: { $0 }) == [1, 3, 2])
+        }
+    }
+
     @Test("the incremental patch reads the latest changes through the updated_at indexes, not by scanning the tables",
           arguments: TestDatabases.engines)
     func patchQueriesUseTheIndexes(engine: SQLDialect) async throws {

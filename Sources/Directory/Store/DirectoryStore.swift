@@ -28,7 +28,7 @@ public struct DirectoryStore: Sendable {
         let writer = BulkWriter(
             table: "dir_practitioners", columns: practitionerColumns,
             conflict: "ON CONFLICT (idnps) DO UPDATE SET " + updated.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-        try await writer.write(practitioners.map { p in
+        try await writer.write(lastOccurrences(practitioners, by: \.idnps).map { p in
             let part = p.participation
             return [.text(p.idnps.value), .text(p.civility.rawValue), .optional(p.exerciseCivility), .text(p.familyName),
                     .text(p.givenName), .text(p.professionCode), .text(p.specialtyCodes.joined(separator: ",")),
@@ -62,7 +62,7 @@ public struct DirectoryStore: Sendable {
         let writer = BulkWriter(
             table: "dir_sites", columns: columns,
             conflict: "ON CONFLICT (id) DO UPDATE SET " + columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-        try await writer.write(sites.map { s in
+        try await writer.write(lastOccurrences(sites, by: \.id).map { s in
             [.integer(s.id), .text(s.practitioner.value), .optional(s.structure?.value), .text(encodeJSON(s.address)),
              .text(s.address.postcode), .optional(s.inseeCode), .text(s.address.city), .text(s.departmentCode),
              .real(s.latitude), .real(s.longitude), .optional(s.phone.isEmpty ? nil : s.phone), .date(now)]
@@ -75,11 +75,22 @@ public struct DirectoryStore: Sendable {
         let writer = BulkWriter(
             table: "dir_structures", columns: columns,
             conflict: "ON CONFLICT (idnst) DO UPDATE SET " + columns.dropFirst().map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
-        try await writer.write(structures.map { s in
+        try await writer.write(lastOccurrences(structures, by: \.idnst).map { s in
             [.text(s.idnst.value), .text(s.kind.rawValue), .text(s.name), .text(s.departmentCode), .real(s.latitude),
              .real(s.longitude), .optional(s.phone.isEmpty ? nil : s.phone), .text(encodeJSON(s.interventionArea)),
              .text(encodeJSON(s.consultationPlaces)), .date(now)]
         }, on: executor)
+    }
+
+    /// The items with their key seen for the last time, in that order. A key twice in one multi-row
+    /// `INSERT … ON CONFLICT DO UPDATE` is an error in PostgreSQL ("cannot affect row a second time") while SQLite
+    /// applies both rows in turn: keeping the last one gives both engines SQLite's outcome (the later row wins).
+    static func lastOccurrences<T, K: Hashable>(_ items: [T], by key: (T) -> K) -> [T] {
+        var last: [K: Int] = [:]
+        last.reserveCapacity(items.count)
+        for (i, item) in items.enumerated() { last[key(item)] = i }
+        if last.count == items.count { return items }
+        return items.indices.filter { last[key(items[$0])] == $0 }.map { items[$0] }
     }
 
     /// Writes practitioner ↔ vendor links (which booking software holds the agenda).

@@ -91,9 +91,14 @@ struct SyntheticStructures: Sendable {
         }
     }
 
-    private func makeFINESS(_ kind: StructureKind, name: String, at place: Place, radiusKm: Double,
-                            rng: inout Xoshiro256) -> Structure {
-        let finess = SyntheticGeo.finess(department: place.departmentCode, rng: &rng)
+    /// FINESS numbers already given: six random digits per department collide now and then (a few percent of seeds
+    /// had two structures with one number, the second then overwriting the first in storage).
+    private var usedFINESS: Set<String> = []
+
+    private mutating func makeFINESS(_ kind: StructureKind, name: String, at place: Place, radiusKm: Double,
+                                     rng: inout Xoshiro256) -> Structure {
+        var finess = SyntheticGeo.finess(department: place.departmentCode, rng: &rng)
+        while !usedFINESS.insert(finess).inserted { finess = SyntheticGeo.finess(department: place.departmentCode, rng: &rng) }
         let (lat, lon) = SyntheticGeo.jitter(place.latitude, place.longitude, maxKm: 1, rng: &rng)
         return Structure(idnst: try! IDNST.finess(finess), kind: kind, name: name, departmentCode: place.departmentCode,
                          latitude: lat, longitude: lon, phone: SyntheticGeo.phone(for: place, rng: &rng),
