@@ -29,7 +29,8 @@ struct SyntheticFranceTests {
 
     @Test(arguments: [3, 5, 7, 11] as [UInt64])
     func structureNumbersAreUnique(seed: UInt64) {
-        // Seed 5 used to give two structures one FINESS number (six random digits per department).
+        // Seed 5 used to give two structures one FINESS number (six random digits per department); SOS SIRETs too
+        // are drawn without repeats.
         let france = SyntheticFrance(configuration: .init(practitioners: 500, seed: seed), places: Fixtures.places,
                                      departments: Fixtures.departments, specialties: Fixtures.specialties)
         #expect(Set(france.structures.map(\.idnst)).count == france.structures.count)

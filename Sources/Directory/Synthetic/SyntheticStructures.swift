@@ -49,9 +49,13 @@ struct SyntheticStructures: Sendable {
             }
             seats.append(place)
         }
+        var usedSIRET: Set<String> = []
         for place in seats {
-            let siren = "3" + rng.digits(7)
-            let siret = SyntheticLuhn.withCheckDigit(SyntheticLuhn.withCheckDigit(siren) + "0001")
+            var siret: String
+            repeat {
+                let siren = "3" + rng.digits(7)
+                siret = SyntheticLuhn.withCheckDigit(SyntheticLuhn.withCheckDigit(siren) + "0001")
+            } while !usedSIRET.insert(siret).inserted
             let consultations = (1...rng.int(1...3)).map { n in
                 let (lat, lon) = SyntheticGeo.jitter(place.latitude, place.longitude, maxKm: 4, rng: &rng)
                 return ConsultationPlace(
