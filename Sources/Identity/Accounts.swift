@@ -79,31 +79,15 @@ public struct AccountStore: Sendable {
         email: String, displayName: String, idnps: String? = nil, roles: Set<Role>, territories: [String] = [],
         passwordHash: String?, mustChangePassword: Bool = false, actor: String, now: Date = Date()
     ) async throws -> Account {
-        let email = Self.normalisedEmail(email)
-        guard Self.isPlausibleEmail(email), SMTPMailer.isSafeAddress(email) else {
-            throw AccountError(.invalid, "Adresse e-mail invalide : « \(email) ».")
-        }
-        let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !name.isEmpty, name.count <= 200 else {
-            throw AccountError(.invalid, "Le nom affiché est obligatoire (200 caractères au plus).")
-        }
+        let (email, name, normalisedIDNPS) = try Self.validIdentity(email: email, displayName: displayName, idnps: idnps)
         guard !roles.isEmpty else { throw AccountError(.invalid, "Un compte doit avoir au moins un rôle.") }
-        let normalisedIDNPS = try Self.validIDNPS(idnps)
         let territories = try Self.validTerritories(territories)
         let account = Account(
             id: RandomID.uuid(), email: email, displayName: name, idnps: normalisedIDNPS,
             mustChangePassword: mustChangePassword, status: .active, statusReason: nil, roles: roles,
             territories: territories, failedAttempts: 0, lockedUntil: nil, lastLoginAt: nil, createdAt: now, version: 1)
         try await database.transaction { tx in
-            let clash = try await tx.query(
-                "SELECT email, idnps FROM accounts WHERE email = ? OR (idnps IS NOT NULL AND idnps = ?)",
-                [.text(email), .optional(normalisedIDNPS)])
-            if let row = clash.first {
-                if row.optionalString("email") == email {
-                    throw AccountError(.conflict, "Un compte existe déjà avec l'adresse \(email).")
-                }
-                throw AccountError(.conflict, "Un compte existe déjà pour l'identifiant national \(normalisedIDNPS ?? "").")
-            }
+            try await Self.checkUnique(tx, email: email, idnps: normalisedIDNPS, except: nil)
             try await tx.query("""
                 INSERT INTO accounts (id, email, display_name, idnps, password_hash, must_change_password, status,
                                       created_at, updated_at)
@@ -124,6 +108,64 @@ public struct AccountStore: Sendable {
                 occurredAt: now))
         }
         return account
+    }
+
+    /// Changes the e-mail (login), display name and IDNPS of an account (nil or empty: none), with the same checks as at
+    /// creation; returns the account as it was. A new e-mail voids the reset links not used yet (they went to the
+    /// old address). Audited with what changed; nothing to change writes nothing. Vendors get the new identity at the
+    /// regulator's next login (INT_R02 update keyed by what they know).
+    @discardableResult
+    public func updateIdentity(_ id: String, email: String, displayName: String, idnps: String?, actor: String,
+                               now: Date = Date()) async throws -> Account {
+        let (email, name, normalisedIDNPS) = try Self.validIdentity(email: email, displayName: displayName, idnps: idnps)
+        return try await database.transaction { tx in
+            guard let current = try await Self.load(tx, where: "a.id = ?", [.text(id)]) else {
+                throw AccountError(.notFound, "Compte inconnu.")
+            }
+            var changes: [String] = []
+            if current.email != email { changes.append("e-mail \(current.email) → \(email)") }
+            if current.displayName != name { changes.append("nom « \(current.displayName) » → « \(name) »") }
+            if current.idnps != normalisedIDNPS { changes.append("IDNPS \(current.idnps ?? "aucun") → \(normalisedIDNPS ?? "aucun")") }
+            guard !changes.isEmpty else { return current }
+            try await Self.checkUnique(tx, email: current.email == email ? nil : email,
+                                       idnps: current.idnps == normalisedIDNPS ? nil : normalisedIDNPS, except: id)
+            try await tx.query("""
+                UPDATE accounts SET email = ?, display_name = ?, idnps = ?, updated_at = ?, version = version + 1 WHERE id = ?
+                """, [.text(email), .text(name), .optional(normalisedIDNPS), .date(now), .text(id)])
+            if current.email != email {
+                try await tx.query("DELETE FROM password_resets WHERE account_id = ? AND used_at IS NULL", [.text(id)])
+            }
+            try await AuditLog(tx).record(AuditEntry(actor: actor, action: "account.identity", target: id,
+                                                     detail: changes.joined(separator: " ; "), occurredAt: now))
+            return current
+        }
+    }
+
+    /// Refuses an e-mail or IDNPS already held by another account (`except`: the account being changed).
+    static func checkUnique(_ tx: any SQLExecutor, email: String?, idnps: String?, except id: String?) async throws {
+        guard email != nil || idnps != nil else { return }
+        let clash = try await tx.query(
+            "SELECT email, idnps FROM accounts WHERE (email = ? OR (idnps IS NOT NULL AND idnps = ?)) AND id <> ?",
+            [.optional(email), .optional(idnps), .text(id ?? "")])
+        if let row = clash.first {
+            if let email, row.optionalString("email") == email {
+                throw AccountError(.conflict, "Un compte existe déjà avec l'adresse \(email).")
+            }
+            throw AccountError(.conflict, "Un compte existe déjà pour l'identifiant national \(idnps ?? "").")
+        }
+    }
+
+    /// The normalised e-mail, display name and IDNPS of an account, or why they are refused.
+    static func validIdentity(email: String, displayName: String, idnps: String?) throws -> (String, String, String?) {
+        let email = normalisedEmail(email)
+        guard isPlausibleEmail(email), SMTPMailer.isSafeAddress(email) else {
+            throw AccountError(.invalid, "Adresse e-mail invalide : « \(email) ».")
+        }
+        let name = displayName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 200 else {
+            throw AccountError(.invalid, "Le nom affiché est obligatoire (200 caractères au plus).")
+        }
+        return (email, name, try validIDNPS(idnps?.trimmingCharacters(in: .whitespaces)))
     }
 
     /// Replaces the roles of an account (audited: each role added or removed).

@@ -168,6 +168,7 @@ struct RegistryRoutes {
             return pages.response("user", title: account.displayName, values: [
                 "message": request.uri.queryParameters.get("message") ?? "", "csrf": context.session?.csrfToken ?? "",
                 "id": account.id, "email": account.email, "name": account.displayName, "idnps": account.idnps ?? "—",
+                "idnpsValue": account.idnps ?? "",
                 "active": account.status == .active, "reason": account.statusReason ?? "",
                 "territories": account.territories.joined(separator: ","), "self": account.id == actor.id,
                 "roles": UserAdministration.grantable(by: actor).sorted { $0.rawValue < $1.rawValue }.map {
@@ -192,6 +193,15 @@ struct RegistryRoutes {
                     departments: UserAdministration.isNational(actor) ? nil : Set(actor.territories), actor: actor.email)
             }
             return Self.redirect("/admin/utilisateurs/\(id)", "Structures gérées mises à jour.")
+        }
+        people.post("{id}/identite") { request, context in
+            let id = try context.parameters.require("id")
+            let form = try await FormData.read(request)
+            try await Self.mapped {
+                try await users.updateIdentity(id, email: form["email"] ?? "", displayName: form["nom"] ?? "",
+                                               idnps: form["idnps"]?.nilIfEmpty, by: Self.actor(context))
+            }
+            return Self.redirect("/admin/utilisateurs/\(id)", "Identité mise à jour.")
         }
         people.post("{id}/roles") { request, context in
             let id = try context.parameters.require("id")
@@ -252,6 +262,24 @@ struct RegistryRoutes {
         var idnps: String?
         var roles: [String]
         var territories: [String]?
+    }
+
+    /// Each field absent is kept; `"idnps": null` clears the IDNPS.
+    struct IdentityBody: Decodable {
+        var email: String?
+        var displayName: String?
+        var idnps: String?
+        var clearsIDNPS = false
+
+        enum CodingKeys: String, CodingKey { case email, displayName, idnps }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            email = try c.decodeIfPresent(String.self, forKey: .email)
+            displayName = try c.decodeIfPresent(String.self, forKey: .displayName)
+            idnps = try c.decodeIfPresent(String.self, forKey: .idnps)
+            clearsIDNPS = c.contains(.idnps) && idnps == nil
+        }
     }
 
     struct RolesBody: Decodable { var roles: [String] }
@@ -320,6 +348,17 @@ struct RegistryRoutes {
         people.get("{id}") { _, context in
             let account = try await Self.mapped { try await users.account(try context.parameters.require("id"), for: Self.actor(context)) }
             return try AdminEditorRoutes.json(.ok, Self.summary(account))
+        }
+        people.put("{id}/identity") { request, context in
+            let id = try context.parameters.require("id")
+            let body: IdentityBody = try await AdminEditorRoutes.body(request)
+            let actor = Self.actor(context)
+            let current = try await Self.mapped { try await users.account(id, for: actor) }
+            try await Self.mapped {
+                try await users.updateIdentity(id, email: body.email ?? current.email, displayName: body.displayName ?? current.displayName,
+                                               idnps: body.clearsIDNPS ? nil : (body.idnps ?? current.idnps), by: actor)
+            }
+            return try AdminEditorRoutes.json(.ok, Self.summary(try await users.account(id, for: actor)))
         }
         people.put("{id}/roles") { request, context in
             let id = try context.parameters.require("id")

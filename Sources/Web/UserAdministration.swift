@@ -5,7 +5,7 @@ import Storage
 /// Account management for account managers and administrators, with least privilege: a national administrator
 /// manages every account; an administrator every role but national administrator, an account manager the
 /// operational roles only — both only for accounts whose territories are all theirs, and with territories among theirs.
-/// Nobody changes his own roles or disables himself. New accounts and resets get a one-time link by e-mail: no
+/// Nobody changes his own roles or disables himself. E-mail, name and IDNPS can be corrected. New accounts and resets get a one-time link by e-mail: no
 /// password is ever shown or chosen by the manager.
 public struct UserAdministration: Sendable {
     let identity: IdentityServices
@@ -86,6 +86,16 @@ public struct UserAdministration: Sendable {
         }
         try await identity.authenticator.requestReset(email: account.email, linkBase: linkBase, address: address)
         return account
+    }
+
+    /// Corrects an account's e-mail, display name and IDNPS (a manager's own included: they grant nothing).
+    public func updateIdentity(_ id: String, email: String, displayName: String, idnps: String?, by actor: Account) async throws {
+        _ = try await account(id, for: actor)
+        do {
+            try await identity.accounts.updateIdentity(id, email: email, displayName: displayName, idnps: idnps, actor: actor.email)
+        } catch let error as AccountError {
+            throw Refusal(status: error.kind == .conflict ? 409 : (error.kind == .notFound ? 404 : 422), message: error.message)
+        }
     }
 
     public func setRoles(_ id: String, roles: Set<Role>, by actor: Account) async throws {

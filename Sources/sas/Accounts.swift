@@ -7,9 +7,9 @@ import Web
 /// `sas accounts`: bootstrap and maintain accounts from the shell (the first national administrator, resets).
 struct Accounts: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Comptes : create, list, reset, disable, enable, roles.",
+        abstract: "Comptes : create, list, edit, reset, disable, enable, roles.",
         discussion: "Rôles : \(Role.allCases.map(\.rawValue).joined(separator: ", ")).",
-        subcommands: [Create.self, List.self, Reset.self, Disable.self, Enable.self, Roles.self])
+        subcommands: [Create.self, List.self, Edit.self, Reset.self, Disable.self, Enable.self, Roles.self])
 
     static func with<T>(_ options: ConfigOptions, _ body: (Authenticator, PlatformConfiguration) async throws -> T) async throws -> T {
         let configuration = try options.load()
@@ -93,6 +93,35 @@ struct Accounts: AsyncParsableCommand {
             }
             print("Mot de passe provisoire de \(email) (à changer à la connexion suivante) :")
             print(temporary)
+        }
+    }
+
+    struct Edit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Corrige l'e-mail, le nom affiché ou l'IDNPS d'un compte (les autres champs sont gardés).")
+        @OptionGroup var options: ConfigOptions
+        @Argument(help: "Adresse e-mail actuelle.") var email: String
+        @Option(name: .customLong("new-email"), help: "Nouvelle adresse e-mail.") var newEmail: String?
+        @Option(help: "Nouveau nom affiché.") var name: String?
+        @Option(help: "Nouvel IDNPS (8 + RPPS ou 0 + ADELI).") var idnps: String?
+        @Flag(name: .customLong("remove-idnps"), help: "Retire l'IDNPS du compte.") var removeIDNPS = false
+
+        func validate() throws {
+            guard newEmail != nil || name != nil || idnps != nil || removeIDNPS else {
+                throw ValidationError("rien à changer : --new-email, --name, --idnps ou --remove-idnps")
+            }
+            guard !(removeIDNPS && idnps != nil) else { throw ValidationError("--idnps et --remove-idnps s'excluent") }
+        }
+
+        func run() async throws {
+            let after = try await Accounts.with(options) { authenticator, _ in
+                let account = try await Accounts.find(authenticator, email)
+                try await authenticator.accounts.updateIdentity(
+                    account.id, email: newEmail ?? account.email, displayName: name ?? account.displayName,
+                    idnps: removeIDNPS ? nil : (idnps ?? account.idnps), actor: Editors.cliActor)
+                return try await authenticator.accounts.find(id: account.id)
+            }
+            print("Compte \(after?.email ?? email) : « \(after?.displayName ?? "") », IDNPS \(after?.idnps ?? "aucun").")
         }
     }
 

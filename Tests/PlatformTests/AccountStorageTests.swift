@@ -38,6 +38,65 @@ struct AccountStorageTests {
         }
     }
 
+    @Test("identity corrections: e-mail, name and IDNPS validated and unique, pending reset links voided, audited",
+          arguments: TestDatabases.engines)
+    func identity(_ dialect: SQLDialect) async throws {
+        try await TestDatabases.withDatabase(dialect) { database, _ in
+            let mailer = CapturingMailer()
+            let authenticator = Authenticator(database: database, hasher: PasswordHasher(memoryKiB: 64, iterations: 1),
+                                              mailer: mailer, logger: TestDatabases.logger)
+            let store = authenticator.accounts
+            let claire = try await store.create(email: "claire@test.sas", displayName: "Dr Claire Martn", idnps: "810001045367",
+                                                roles: [.regulator], territories: ["69"], passwordHash: nil, actor: "t")
+            _ = try await store.create(email: "paul@test.sas", displayName: "Paul", idnps: "810000005883", roles: [.ioa],
+                                       passwordHash: nil, actor: "t")
+            let stored = try #require(try await store.find(id: claire.id)) // instants as stored (to the millisecond)
+            try await authenticator.requestReset(email: "claire@test.sas", linkBase: "http://x/r", address: nil, waitForMail: true)
+            let link = try #require(mailer.sent.withLockedValue { $0.last?.body.components(separatedBy: "jeton=").last })
+
+            // Taken e-mail or IDNPS, malformed values: refused, nothing written.
+            for (email, idnps, kind) in [("paul@test.sas", "810001045367", AccountError.Kind.conflict),
+                                         ("claire@test.sas", "810000005883", .conflict),
+                                         ("pas-une-adresse", "810001045367", .invalid),
+                                         ("claire@test.sas", "8123", .invalid)] {
+                await #expect(throws: AccountError(kind, ""), "\(email) \(idnps)") {
+                    do { try await store.updateIdentity(claire.id, email: email, displayName: "x", idnps: idnps, actor: "admin") }
+                    catch let error as AccountError { throw AccountError(error.kind, "") }
+                }
+            }
+            await #expect(throws: AccountError.self) {
+                try await store.updateIdentity(claire.id, email: "claire@test.sas", displayName: "  ", idnps: nil, actor: "admin")
+            }
+            #expect(try await store.find(id: claire.id) == stored)
+
+            // The same values again: nothing written, no audit entry.
+            try await store.updateIdentity(claire.id, email: "CLAIRE@test.sas", displayName: "Dr Claire Martn", idnps: "810001045367",
+                                           actor: "admin")
+            #expect(try await store.find(id: claire.id)?.version == claire.version)
+
+            let before = try await store.updateIdentity(claire.id, email: " Claire.Martin@Test.SAS ", displayName: "Dr Claire Martin",
+                                                        idnps: nil, actor: "admin")
+            #expect(before == stored)
+            let after = try #require(try await store.find(id: claire.id))
+            #expect(after.email == "claire.martin@test.sas" && after.displayName == "Dr Claire Martin" && after.idnps == nil)
+            #expect(after.version == claire.version + 1 && after.roles == claire.roles && after.territories == claire.territories)
+            #expect(try await store.find(email: "claire@test.sas") == nil)
+            // The link mailed to the old address no longer works; the IDNPS it held is free again.
+            await #expect(throws: AccountError.self) {
+                try await authenticator.completeReset(token: link, newPassword: "Nouveau-Cheval-10", address: nil)
+            }
+            try await store.updateIdentity(claire.id, email: after.email, displayName: after.displayName, idnps: "810001045367",
+                                           actor: "admin")
+            #expect(try await store.find(idnps: "810001045367")?.id == claire.id)
+            let trail = try await AuditLog(database).recent(limit: 20).filter { $0.action == "account.identity" }
+            #expect(trail.count == 2)
+            #expect(trail.contains { $0.detail == "e-mail claire@test.sas → claire.martin@test.sas ; nom « Dr Claire Martn » → « Dr Claire Martin » ; IDNPS 810001045367 → aucun" })
+            await #expect(throws: AccountError.self) {
+                try await store.updateIdentity("inconnu", email: "x@test.sas", displayName: "x", idnps: nil, actor: "admin")
+            }
+        }
+    }
+
     @Test("lock-out, sessions, reset tokens and OIDC logins", arguments: TestDatabases.engines)
     func flows(_ dialect: SQLDialect) async throws {
         try await TestDatabases.withDatabase(dialect) { database, _ in

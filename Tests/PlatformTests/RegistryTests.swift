@@ -113,19 +113,51 @@ struct RegistryTests {
             #expect(try await admin.request(env.base + "/admin/utilisateurs/\(fresh.id)/roles", method: .POST,
                                             form: ["_csrf": token, "role_regulator": "on", "role_ioa": "on"]).status == 303)
             #expect(try await accounts.find(id: fresh.id)?.roles == [.regulator, .ioa])
+            // Identity corrections: the form (French error on a taken address), perimeter, then the JSON API.
+            let userPage = try await admin.request(env.base + "/admin/utilisateurs/\(fresh.id)")
+            #expect(userPage.body.contains("form-identite") && userPage.body.contains("value=\"nouveau@test.sas\""))
+            let corrected = try await admin.request(env.base + "/admin/utilisateurs/\(fresh.id)/identite", method: .POST, form: [
+                "_csrf": token, "email": "Nouveau.Regulateur@test.sas", "nom": "Dr Nouveau Régulateur", "idnps": "810001045367",
+            ])
+            #expect(corrected.status == 303)
+            let renamed = try #require(try await accounts.find(id: fresh.id))
+            #expect(renamed.email == "nouveau.regulateur@test.sas" && renamed.displayName == "Dr Nouveau Régulateur")
+            #expect(renamed.idnps == "810001045367" && renamed.roles == [.regulator, .ioa])
+            let taken = try await admin.request(env.base + "/admin/utilisateurs/\(fresh.id)/identite", method: .POST, form: [
+                "_csrf": token, "email": "regul@test.sas", "nom": "X",
+            ])
+            #expect(taken.status == 409 && taken.body.contains("existe déjà"))
+            let noToken = try await admin.request(env.base + "/admin/utilisateurs/\(fresh.id)/identite", method: .POST, form: [
+                "email": "sans-jeton@test.sas", "nom": "X",
+            ])
+            #expect(noToken.status == 403)
+            #expect(try await admin.request(env.base + "/admin/utilisateurs/\(outsider.id)/identite", method: .POST, form: [
+                "_csrf": token, "email": "pris@test.sas", "nom": "Pris",
+            ]).status == 404)
+            #expect(try await accounts.find(id: outsider.id)?.email == "paris@test.sas")
+            let partial = try await admin.request(env.base + "/api/v1/admin/users/\(fresh.id)/identity", method: .PUT,
+                                                  headers: [("X-CSRF-Token", token), ("Content-Type", "application/json")],
+                                                  body: #"{"displayName": "Dr N. Régulateur", "idnps": null}"#)
+            #expect(partial.status == 200, "\(partial.body)")
+            let patched = try #require(try await accounts.find(id: fresh.id))
+            #expect(patched.displayName == "Dr N. Régulateur" && patched.idnps == nil && patched.email == "nouveau.regulateur@test.sas")
+            let malformed = try await admin.request(env.base + "/api/v1/admin/users/\(fresh.id)/identity", method: .PUT,
+                                                    headers: [("X-CSRF-Token", token), ("Content-Type", "application/json")],
+                                                    body: #"{"idnps": "8123"}"#)
+            #expect(malformed.status == 422 && malformed.body.contains("IDNPS"))
             let me = try #require(try await accounts.find(email: "admin@test.sas"))
             let selfDisable = try await admin.request(env.base + "/admin/utilisateurs/\(me.id)/desactiver", method: .POST,
                                                       form: ["_csrf": token, "motif": "essai"])
             #expect(selfDisable.status == 403)
             // The JSON API, same perimeter (CSRF header on changes).
             let api = try await admin.request(env.base + "/api/v1/admin/users", headers: [("Accept", "application/json")])
-            #expect(api.status == 200 && api.body.contains("nouveau@test.sas") && !api.body.contains("paris@test.sas"))
+            #expect(api.status == 200 && api.body.contains("nouveau.regulateur@test.sas") && !api.body.contains("paris@test.sas"))
             #expect(!api.body.contains("password"))
             let reset = try await admin.request(env.base + "/api/v1/admin/users/\(fresh.id)/reset", method: .POST,
                                                 headers: [("X-CSRF-Token", token)])
             #expect(reset.status == 202)
             let audit = try await AuditLog(db).recent(limit: 200).map(\.action)
-            for action in ["account.create", "account.disable", "account.enable", "account.roles", "account.reset_link"] {
+            for action in ["account.create", "account.disable", "account.enable", "account.roles", "account.reset_link", "account.identity"] {
                 #expect(audit.contains(action), "\(action)")
             }
             try await admin.shutdown()
@@ -153,5 +185,8 @@ struct RegistryTests {
         #expect(absent.samuClientID == nil && !absent.clearsSAMU && absent.active == false)
         let cleared = try decoder.decode(RegistryRoutes.TerritoryBody.self, from: Data(#"{"samuClientID": null}"#.utf8))
         #expect(cleared.clearsSAMU)
+        let kept = try decoder.decode(RegistryRoutes.IdentityBody.self, from: Data(#"{"email": "a@test.sas"}"#.utf8))
+        #expect(kept.email == "a@test.sas" && kept.displayName == nil && kept.idnps == nil && !kept.clearsIDNPS)
+        #expect(try decoder.decode(RegistryRoutes.IdentityBody.self, from: Data(#"{"idnps": null}"#.utf8)).clearsIDNPS)
     }
 }

@@ -60,7 +60,7 @@ final class TestBrowser: Sendable {
     func setCookie(_ name: String, _ value: String?) { cookies.withLockedValue { $0[name] = value } }
 
     func request(_ url: String, method: HTTPMethod = .GET, form: [String: String]? = nil,
-                 headers: [(String, String)] = [], json: [String: String]? = nil) async throws -> Page {
+                 headers: [(String, String)] = [], json: [String: String]? = nil, body raw: String? = nil) async throws -> Page {
         var request = HTTPClientRequest(url: url)
         request.method = method
         let jar = cookies.withLockedValue { $0 }
@@ -75,6 +75,7 @@ final class TestBrowser: Sendable {
         if let json {
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)))
         }
+        if let raw { request.body = .bytes(ByteBuffer(string: raw)) }
         let response = try await client.execute(request, timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 10 << 20)
         for value in response.headers["Set-Cookie"] {
