@@ -286,7 +286,8 @@ public struct AccountStore: Sendable {
         do {
             return try IDNPS(parsing: idnps).value
         } catch {
-            throw AccountError(.invalid, "Identifiant national (IDNPS) invalide : « \(idnps) » (\(error)).")
+            let why = (error as? NationalIdentifierError)?.message ?? "\(error)"
+            throw AccountError(.invalid, "Identifiant national (IDNPS) invalide : « \(idnps) ». \(why)")
         }
     }
 

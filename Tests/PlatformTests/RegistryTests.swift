@@ -144,7 +144,8 @@ struct RegistryTests {
             let malformed = try await admin.request(env.base + "/api/v1/admin/users/\(fresh.id)/identity", method: .PUT,
                                                     headers: [("X-CSRF-Token", token), ("Content-Type", "application/json")],
                                                     body: #"{"idnps": "8123"}"#)
-            #expect(malformed.status == 422 && malformed.body.contains("IDNPS"))
+            #expect(malformed.status == 422 && malformed.body.contains("IDNPS") && malformed.body.contains("longueur inattendue"),
+                    "\(malformed.body)")
             let me = try #require(try await accounts.find(email: "admin@test.sas"))
             let selfDisable = try await admin.request(env.base + "/admin/utilisateurs/\(me.id)/desactiver", method: .POST,
                                                       form: ["_csrf": token, "motif": "essai"])
