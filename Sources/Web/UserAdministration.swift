@@ -5,8 +5,8 @@ import Storage
 /// Account management for account managers and administrators, with least privilege: a national administrator
 /// manages every account; an administrator every role but national administrator, an account manager the
 /// operational roles only — both only for accounts whose territories are all theirs, and with territories among theirs.
-/// Nobody changes his own roles or disables himself. E-mail, name and IDNPS can be corrected. New accounts and resets get a one-time link by e-mail: no
-/// password is ever shown or chosen by the manager.
+/// Nobody changes his own roles or disables himself; e-mail, name and IDNPS can be corrected. New accounts and
+/// resets get a one-time link by e-mail: no password is ever shown or chosen by the manager.
 public struct UserAdministration: Sendable {
     let identity: IdentityServices
     let database: any Database
