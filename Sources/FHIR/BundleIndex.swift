@@ -38,8 +38,10 @@ public struct BundleIndex: Sendable {
     /// Builds the index over raw entries.
     public init(entries: [BundleEntry]) {
         self.entries = entries
-        byKey.reserveCapacity(entries.count)
-        byFullUrl.reserveCapacity(entries.count)
+        var indexed = 0 // fast slots come without a resource and are not indexed: size the tables for the others
+        for i in entries.indices where entries[i].resource != nil { indexed += 1 }
+        byKey.reserveCapacity(indexed)
+        byFullUrl.reserveCapacity(indexed)
         for (i, entry) in entries.enumerated() {
             guard let resource = entry.resource else { continue }
             let type = resource.resourceType

@@ -23,9 +23,10 @@ public enum BundleNormaliser {
         let entries = bundle.entry ?? []
         // Fast slots stay out of BundleIndex (indexing them costs more than reading them); that is only invisible
         // when no fullUrl or Slot key repeats, since then no entry is a duplicate because of a fast slot.
-        guard !scan.slots.isEmpty else { return normalise(bundle: bundle, fast: nil, flow: flow, window: window, now: now) }
+        guard !scan.slots.isEmpty else { return normalise(bundle: bundle, flow: flow, window: window, now: now) }
         guard FastSlotScan.keysAreUnique(entries, scan.slots) else { return nil }
-        return normalise(bundle: bundle, fast: scan, flow: flow, window: window, now: now)
+        var fast: FastSlotScan? = consume scan // the only reference to the slots, which the normaliser then consumes
+        return normalise(bundle: bundle, fast: &fast, flow: flow, window: window, now: now)
     }
 
     /// The reference path: every entry decoded into full models first.
@@ -41,11 +42,13 @@ public enum BundleNormaliser {
     /// (others are dropped and counted). `search.mode` and `total` are ignored on purpose: vendors omit them.
     public static func normalise(bundle: FHIRBundle, flow: SlotFlow, window: ClosedRange<Date>,
                                  now: Date) -> NormalisationResult {
-        normalise(bundle: bundle, fast: nil, flow: flow, window: window, now: now)
+        var none: FastSlotScan?
+        return normalise(bundle: bundle, fast: &none, flow: flow, window: window, now: now)
     }
 
-    /// `fast` holds the Slot entries read by the fast path (their `BundleEntry` carries only the fullUrl).
-    static func normalise(bundle: FHIRBundle, fast: FastSlotScan?, flow: SlotFlow, window: ClosedRange<Date>,
+    /// `fast` holds the Slot entries read by the fast path (their `BundleEntry` is empty); their strings are moved
+    /// into the domain slots, so `fast` is left without slots.
+    static func normalise(bundle: FHIRBundle, fast: inout FastSlotScan?, flow: SlotFlow, window: ClosedRange<Date>,
                           now: Date) -> NormalisationResult {
         let entries = bundle.entry ?? []
         var result = NormalisationResult(declaredTotal: bundle.total, entryCount: entries.count)
@@ -64,14 +67,17 @@ public enum BundleNormaliser {
         }
         var run = NormaliserRun(flow: flow, window: window, now: now, result: result, graph: SlotGraph(index: index),
                                 fastSchedules: fast?.schedules ?? [])
-        let fastSlots = fast?.slots ?? []
+        var fastSlots = fast?.takeSlots() ?? []
         var nextFast = 0
 
-        fastSlots.withUnsafeBufferPointer { fastSlots in // read in place: copying a FastSlot retains its fields
+        let fastFacts = fast?.facts ?? []
+        fastSlots.withUnsafeMutableBufferPointer { fastSlots in // in place: copying a FastSlot retains its fields
+          fastFacts.withUnsafeBufferPointer { fastFacts in
             for i in entries.indices { // by index: copying each BundleEntry would retain all its fields
                 if nextFast < fastSlots.count, fastSlots[nextFast].entry == i {
-                    run.add(fastSlots.baseAddress! + nextFast, entry: i, fullUrl: entries[i].fullUrl,
-                            schedule: .fast(fastSlots[nextFast].schedule))
+                    let slot = fastSlots.baseAddress! + nextFast
+                    run.add(slot, facts: fastFacts.baseAddress! + slot.pointee.facts, entry: i,
+                            schedule: .fast(slot.pointee.schedule))
                     nextFast += 1
                     continue
                 }
@@ -92,44 +98,17 @@ public enum BundleNormaliser {
                 }
                 if index.duplicates[i] != nil { run.result.dropped[.duplicate, default: 0] += 1; continue }
                 var modelSlot = FastSlot(entry: i)
-                modelSlot.facts = SlotFacts(slot)
-                withUnsafePointer(to: modelSlot) { run.add($0, entry: i, fullUrl: entry.fullUrl, schedule: .model(slot)) }
+                (modelSlot.id, modelSlot.isFree, modelSlot.start, modelSlot.end) = (slot.id, slot.status == "free", slot.start, slot.end)
+                modelSlot.bookingURL = SlotMapping.bookingURL(slot.comment)
+                modelSlot.fullUrl = entry.fullUrl
+                let facts = SlotFactsEntry(slot)
+                withUnsafeMutablePointer(to: &modelSlot) { modelSlot in
+                    withUnsafePointer(to: facts) { run.add(modelSlot, facts: $0, entry: i, schedule: .model(slot)) }
+                }
             }
+          }
         }
         return run.result
-    }
-}
-
-/// What normalisation needs from one Slot, whichever reader produced it (mappings are pure, so computing them
-/// before the drop checks changes nothing but the order of work).
-struct SlotFacts {
-    var id: String?
-    var isFree: Bool
-    var start: FHIRInstant?
-    var end: FHIRInstant?
-    var kinds: SlotKinds
-    var service: ServiceFacts
-    var specialties: [SlotSpecialty]
-    var bookingMode: BookingMode?
-    var bookingURL: String?
-
-    init(_ slot: Slot) {
-        id = slot.id
-        isFree = slot.status == "free"
-        start = slot.start
-        end = slot.end
-        kinds = SlotMapping.kinds(slot.meta)
-        service = ServiceFacts(slot.serviceType)
-        specialties = SlotMapping.specialties(slot.specialty)
-        bookingMode = SlotMapping.bookingMode(slot.appointmentType)
-        bookingURL = SlotMapping.bookingURL(slot.comment)
-    }
-
-    init() {
-        isFree = false
-        kinds = []
-        service = .none
-        specialties = []
     }
 }
 
@@ -163,6 +142,9 @@ final class ScheduleWalk {
     let rejection: (reason: EntryProblem.Reason, message: String)?
     /// The slot fields that come from the Schedule side.
     let template: AggregatedSlot
+    /// No failure, issue or rejection: the slots of this Schedule need no check of their own (read per slot
+    /// instead of the three optionals above, which would each be retained and released).
+    let clean: Bool
 
     init(_ walk: Result<ScheduleContext, SlotGraphError>, flow: SlotFlow) {
         let context: ScheduleContext
@@ -183,6 +165,7 @@ final class ScheduleWalk {
         } else {
             rejection = nil
         }
+        clean = failure == nil && issues.isEmpty && rejection == nil
         template = AggregatedSlot(
             flow: flow,
             practitioner: flow == .sos ? nil : context.practitioner,
@@ -241,16 +224,17 @@ struct NormaliserRun {
         }
     }
 
-    /// `read` points to the slot (a pointer: passing `SlotFacts` by value would retain each of its fields).
-    mutating func add(_ read: UnsafePointer<FastSlot>, entry i: Int, fullUrl: String?, schedule: ScheduleSource) {
-        let slotID = read.pointee.facts.id
+    /// `read` and `facts` point to the slot and its facts (pointers: passing them by value would retain each of
+    /// their fields). The slot's strings are moved into the domain slot.
+    mutating func add(_ read: UnsafeMutablePointer<FastSlot>, facts: UnsafePointer<SlotFactsEntry>, entry i: Int,
+                      schedule: ScheduleSource) {
         func problem(_ reason: EntryProblem.Reason, _ message: String) {
-            result.problems.append(EntryProblem(entryIndex: i, fullUrl: fullUrl, reason: reason,
-                                                message: "Slot/\(slotID ?? "?"): \(message)"))
+            result.problems.append(EntryProblem(entryIndex: i, fullUrl: read.pointee.fullUrl(base: facts.pointee.fullUrlBase),
+                                                reason: reason, message: "Slot/\(read.pointee.id ?? "?"): \(message)"))
         }
-        guard read.pointee.facts.isFree else { result.dropped[.notFree, default: 0] += 1; return }
-        guard let start = read.pointee.facts.start, let end = read.pointee.facts.end else {
-            problem(.missingElement, read.pointee.facts.start == nil ? "no start" : "no end")
+        guard read.pointee.isFree else { result.dropped[.notFree, default: 0] += 1; return }
+        guard let start = read.pointee.start, let end = read.pointee.end else {
+            problem(.missingElement, read.pointee.start == nil ? "no start" : "no end")
             return
         }
         guard end.date > start.date else { result.dropped[.endNotAfterStart, default: 0] += 1; return }
@@ -258,22 +242,24 @@ struct NormaliserRun {
         guard start.date >= now else { result.dropped[.startsInPast, default: 0] += 1; return }
 
         let walk = walk(schedule)
-        if let failure = walk.failure {
-            problem(.unresolvedSchedule, failure)
-            return
-        }
-        if !walk.issues.isEmpty, reportedScheduleIssues.insert(walk.scheduleKey).inserted {
-            for issue in walk.issues { problem(issue.reason, issue.message) }
-        }
-        if let rejection = walk.rejection {
-            problem(rejection.reason, rejection.message)
-            return
+        if !walk.clean {
+            if let failure = walk.failure {
+                problem(.unresolvedSchedule, failure)
+                return
+            }
+            if !walk.issues.isEmpty, reportedScheduleIssues.insert(walk.scheduleKey).inserted {
+                for issue in walk.issues { problem(issue.reason, issue.message) }
+            }
+            if let rejection = walk.rejection {
+                problem(rejection.reason, rejection.message)
+                return
+            }
         }
 
         var structures: [SlotStructure]? // nil: the template's
-        if !read.pointee.facts.service.references.isEmpty {
+        if facts.pointee.hasReferences {
             var extended = walk.template.structures
-            for reference in read.pointee.facts.service.references {
+            for reference in facts.pointee.references {
                 switch graph.cptsStructure(reference) {
                 case .success(let cpts): if !extended.contains(cpts) { extended.append(cpts) }
                 case .failure(.invalidIdentifier(let message)): problem(.invalidIdentifier, message)
@@ -282,13 +268,16 @@ struct NormaliserRun {
             }
             structures = extended
         }
-        // One storage per slot: the template's fields (practitioner, site, sources) and the slot's own.
-        // (Fields read through the pointer: copying `SlotFacts` would retain each of them.)
+        // One storage per slot: the template's Schedule side and the shared facts, referenced, plus its own fields
+        // (moved out of the read slot, which is not used again).
+        var id: String?, bookingURL: String?, fullUrl: String?
+        swap(&id, &read.pointee.id)
+        swap(&bookingURL, &read.pointee.bookingURL)
+        swap(&fullUrl, &read.pointee.fullUrl)
         result.slots.append(AggregatedSlot(
             template: walk.template, structures: structures, start: start.date, end: end.date,
-            assumedLocalTime: start.assumedLocalTime || end.assumedLocalTime, kinds: read.pointee.facts.kinds,
-            consultationTypes: read.pointee.facts.service.types, bookingMode: read.pointee.facts.bookingMode,
-            reasons: read.pointee.facts.service.reasons, specialties: read.pointee.facts.specialties,
-            bookingURL: read.pointee.facts.bookingURL, slotID: slotID, fullUrl: fullUrl))
+            assumedLocalTime: start.assumedLocalTime || end.assumedLocalTime, facts: facts.pointee.shared,
+            bookingURL: consume bookingURL, slotID: consume id, fullUrl: consume fullUrl,
+            fullUrlFromBase: read.pointee.fullUrlFromBase))
     }
 }

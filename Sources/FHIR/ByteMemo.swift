@@ -41,39 +41,83 @@ func byteHash(_ p: UnsafePointer<UInt8>, _ n: Int, seed: UInt64 = 0) -> UInt64 {
 /// each remembered value. A complete object or array is self-delimiting, so equal bytes at the reader position
 /// mean the same value ends at the same place: a hit needs no scan at all. Meant for fields with few distinct
 /// values; after `capacity` distinct values, new ones are simply decoded every time.
+///
+/// Remembered values of one field usually share a long prefix (the same keys and systems) and differ further on
+/// (a code): comparing the upcoming bytes with each of them in turn would run through that prefix every time. So
+/// the memo keeps the offset where its values first differ (`probe`) and each value's 8 bytes there; only values
+/// whose probe word equals the upcoming bytes' are compared (a value shorter than the probe window always is).
 struct PrefixMemo<Value> {
     private var starts: [Int] = []
     private var lengths: [Int] = []
-    private var values: [Value] = []
+    /// Index in `values` of each remembered byte sequence.
+    private var slots: [Int] = []
+    /// The 8 bytes at `probe` of each remembered value (0 when the value is shorter than `probe + 8`).
+    private var probes: [UInt64] = []
+    /// Offset of the first byte where remembered values differ from the first one (0 until there are two).
+    private var probe = 0
+    /// Every value handed out, by index (remembered ones and those that could not be remembered).
+    private(set) var values: [Value] = []
     private var last = 0
     private static var capacity: Int { 16 }
 
-    /// The value at the reader position: remembered, or decoded by `parse` (which must consume exactly one value).
+    /// The index in `values` of the value at the reader position: a remembered one, or a new one decoded by `parse`
+    /// (which must consume exactly one value). Values that cannot be remembered (not a container, or the table is
+    /// full) are stored under a new index each time.
     @inline(__always)
-    mutating func read(_ r: inout JSONReader, _ parse: (inout JSONReader) throws -> Value) throws -> Value {
+    mutating func read(_ r: inout JSONReader, _ parse: (inout JSONReader) throws -> Value) throws -> Int {
         let first = try r.peek()
         let pos = r.pos
         let container = first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
         if container, !starts.isEmpty {
             let available = r.count - pos
-            if matches(last, r, pos, available) {
+            let word: UInt64? = probe + 8 <= available ? Self.word(r, pos + probe) : nil
+            if candidate(last, word), matches(last, r, pos, available) {
                 r.pos += lengths[last]
-                return values[last]
+                return slots[last]
             }
-            for k in starts.indices where k != last && matches(k, r, pos, available) {
+            for k in starts.indices where k != last && candidate(k, word) && matches(k, r, pos, available) {
                 last = k
                 r.pos += lengths[k]
-                return values[k]
+                return slots[k]
             }
         }
-        let value = try parse(&r)
+        values.append(try parse(&r))
         if container, starts.count < Self.capacity {
-            starts.append(pos)
-            lengths.append(r.pos - pos)
-            values.append(value)
-            last = starts.count - 1
+            remember(r, start: pos, length: r.pos - pos)
         }
-        return value
+        return values.count - 1
+    }
+
+    /// Whether remembered value `k` may be the upcoming one, given the upcoming bytes' probe word.
+    @inline(__always)
+    private func candidate(_ k: Int, _ word: UInt64?) -> Bool {
+        guard let word, lengths[k] >= probe + 8 else { return true }
+        return probes[k] == word
+    }
+
+    @inline(__always)
+    private static func word(_ r: JSONReader, _ at: Int) -> UInt64 {
+        UnsafeRawPointer(r.base + at).loadUnaligned(as: UInt64.self)
+    }
+
+    private mutating func remember(_ r: JSONReader, start: Int, length: Int) {
+        starts.append(start)
+        lengths.append(length)
+        slots.append(values.count - 1)
+        last = starts.count - 1
+        if starts.count > 1 {
+            // Where the new value first differs from the first one (distinct complete containers always differ
+            // before either ends); the probe moves back to the earliest such offset.
+            let n = min(length, lengths[0])
+            var d = 0
+            while d < n, r.base[start + d] == r.base[starts[0] + d] { d += 1 }
+            if starts.count == 2 || d < probe {
+                probe = d
+                probes = starts.indices.map { lengths[$0] >= probe + 8 ? Self.word(r, starts[$0] + probe) : 0 }
+                return
+            }
+        }
+        probes.append(length >= probe + 8 ? Self.word(r, start + probe) : 0)
     }
 
     @inline(__always)
@@ -163,5 +207,50 @@ struct HashSet64 {
         slots = [UInt64](repeating: 0, count: old.count * 2)
         count = 0
         for h in old where h != 0 { _ = insert(h) }
+    }
+}
+
+/// A map from pairs of 64-bit words to small integers (open addressing), for memo keys made of indices.
+struct WordPairTable {
+    private var keys: [(UInt64, UInt64)] = Array(repeating: (0, 0), count: 64)
+    private var values = [Int32](repeating: -1, count: 64)
+    private var count = 0
+
+    @inline(__always)
+    private static func slot(_ a: UInt64, _ b: UInt64, _ mask: Int) -> Int {
+        var h = (a ^ (b &* 0x9E37_79B9_7F4A_7C15)) &* 0xBF58_476D_1CE4_E5B9
+        h ^= h >> 31
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// The value stored for `(a, b)`, if any.
+    @inline(__always)
+    func lookup(_ a: UInt64, _ b: UInt64) -> Int? {
+        let mask = values.count - 1
+        var i = Self.slot(a, b, mask)
+        while values[i] >= 0 {
+            if keys[i] == (a, b) { return Int(values[i]) }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
+
+    /// Stores `value` (≥ 0) for `(a, b)`, which must not be in the table yet.
+    mutating func insert(_ a: UInt64, _ b: UInt64, _ value: Int) {
+        if (count + 1) * 2 > values.count { grow() }
+        let mask = values.count - 1
+        var i = Self.slot(a, b, mask)
+        while values[i] >= 0 { i = (i + 1) & mask }
+        keys[i] = (a, b)
+        values[i] = Int32(truncatingIfNeeded: value)
+        count += 1
+    }
+
+    private mutating func grow() {
+        let (oldKeys, oldValues) = (keys, values)
+        keys = Array(repeating: (0, 0), count: oldValues.count * 2)
+        values = [Int32](repeating: -1, count: oldValues.count * 2)
+        count = 0
+        for i in oldValues.indices where oldValues[i] >= 0 { insert(oldKeys[i].0, oldKeys[i].1, Int(oldValues[i])) }
     }
 }

@@ -20,8 +20,8 @@ extension FastSlotScan {
                 next += 1
                 if let hash = slots[k].fullUrlHash, !fullUrls.insert(hash) { return false }
                 if let hash = slots[k].idHash, !slotKeys.insert(hash) { return false }
-                if slots[k].fullUrlHash != nil, !slots[k].fullUrlNamesID,
-                   !insertSuffixKey(entries[i].fullUrl, id: slots[k].facts.id, into: &slotKeys) { return false }
+                if slots[k].fullUrlHash != nil, !slots[k].fullUrlFromBase,
+                   !insertSuffixKey(slots[k].fullUrl, id: slots[k].id, into: &slotKeys) { return false }
                 continue
             }
             guard let resource = entries[i].resource else { continue } // not indexed by BundleIndex either

@@ -7,16 +7,63 @@ struct FastSlot {
     var entry: Int
     /// Index into ``FastSlotScan/schedules`` (0: no schedule reference).
     var schedule = 0
-    var facts = SlotFacts()
+    var id: String?
+    var isFree = false
+    var start: FHIRInstant?
+    var end: FHIRInstant?
+    /// From `comment` (per slot: it usually names the practitioner, so it would split the shared facts).
+    var bookingURL: String?
+    /// Index into ``FastSlotScan/facts``: the slot-level facts, shared with the slots that have the same.
+    var facts = 0
+    /// The entry's fullUrl, unless it is the facts' `fullUrlBase` followed by `id` (`fullUrlFromBase`).
+    var fullUrl: String?
+    var fullUrlFromBase = false
     /// Byte hashes of `fullUrl` and `id` (nil when absent), for ``FastSlotScan/keysAreUnique(_:_:)``.
     var fullUrlHash: UInt64?
     var idHash: UInt64?
-    /// The fullUrl is `…/Slot/<id>`, so its `Type/id` suffix adds no key of its own.
-    var fullUrlNamesID = false
     /// Byte range of `id` while the entry is being read.
     var idRange: Range<Int>?
+    /// Which memoised values the slot has, while it is being read (see ``FastSlotScan/factsIndex(_:)``).
+    var key = FactKey()
 
     init(entry: Int) { self.entry = entry }
+
+    /// The fullUrl, built when a fast slot's is `base + id` (for problems, which are rare).
+    func fullUrl(base: String?) -> String? {
+        fullUrlFromBase ? (base ?? "") + (id ?? "") : fullUrl
+    }
+}
+
+/// Indices of a slot's memoised values (0: element absent; otherwise index + 1 in the memo's values).
+struct FactKey: Equatable {
+    var meta = 0, service = 0, specialty = 0, appointment = 0, base = 0
+}
+
+/// Slot-level facts as the domain slot shares them, with what normalisation still needs from them.
+struct SlotFactsEntry {
+    let shared: AggregatedSlot.SharedFacts
+    /// CPTS references of `Slot.serviceType` (R5 extension), resolved per slot against the bundle.
+    let references: [Reference]
+    /// `!references.isEmpty`, read per slot without touching the array.
+    let hasReferences: Bool
+    /// What precedes the id in the fullUrl of slots whose fullUrl is `…/Slot/<id>`.
+    let fullUrlBase: String?
+
+    init(kinds: SlotKinds, service: ServiceFacts, specialties: [SlotSpecialty], bookingMode: BookingMode?,
+         fullUrlBase: String?) {
+        shared = AggregatedSlot.SharedFacts(kinds: kinds, consultationTypes: service.types, bookingMode: bookingMode,
+                                            reasons: service.reasons, specialties: specialties, fullUrlBase: fullUrlBase)
+        references = service.references
+        hasReferences = !service.references.isEmpty
+        self.fullUrlBase = fullUrlBase
+    }
+
+    /// A model Slot's facts (the full path), not shared.
+    init(_ slot: Slot) {
+        self.init(kinds: SlotMapping.kinds(slot.meta), service: ServiceFacts(slot.serviceType),
+                  specialties: SlotMapping.specialties(slot.specialty), bookingMode: SlotMapping.bookingMode(slot.appointmentType),
+                  fullUrlBase: nil)
+    }
 }
 
 /// The fast reader for `Bundle.entry` elements, used by ``BundleNormaliser``.
@@ -24,27 +71,39 @@ struct FastSlot {
 /// A `Slot` entry is read in one pass over the bytes: object keys are matched by hash without building strings,
 /// `start`/`end` are parsed in place, and the sub-values that repeat across slots (meta, serviceType, specialty,
 /// appointmentType, comment, schedule) are decoded once per distinct byte sequence by the *full* readers, then
-/// mapped by the same `SlotMapping` functions, and reused (see ``PrefixMemo`` and ``ByteMemo``). Only `id` and
-/// `fullUrl` become new strings. Anything else — another resource type, `resourceType` not first, an escaped
-/// string where bytes are compared, any error — rewinds to the start of the entry and hands it to the full
-/// reader, so problems and error messages are exactly those of the full path.
+/// mapped by the same `SlotMapping` functions, and reused (see ``PrefixMemo`` and ``ByteMemo``); each distinct
+/// combination of meta, serviceType, specialty, appointmentType and fullUrl base becomes one ``SlotFactsEntry``
+/// that all its slots share. Only `id` becomes a new string,
+/// and `fullUrl` too unless it is `…/Slot/<id>` (then its base is shared). The entry handed back for a fast slot
+/// is empty: the slot carries its fullUrl. Anything else — another resource type, `resourceType` not first, an
+/// escaped string where bytes are compared, any error — rewinds to the start of the entry and hands it to the
+/// full reader, so problems and error messages are exactly those of the full path.
 struct FastSlotScan {
     /// Slot entries read by the fast path, in bundle order.
     private(set) var slots: [FastSlot] = []
     /// Distinct `Slot.schedule` values; index 0 stands for "no reference" (absent or null).
     private(set) var schedules: [Reference?] = [nil]
+    /// Distinct combinations of slot-level facts (see ``FastSlot/facts``).
+    private(set) var facts: [SlotFactsEntry] = []
     private var entryCount = 0
     private var metaMemo = PrefixMemo<SlotKinds>()
     private var serviceMemo = PrefixMemo<ServiceFacts>()
     private var specialtyMemo = PrefixMemo<[SlotSpecialty]>()
     private var appointmentMemo = PrefixMemo<BookingMode?>()
     private var commentMemo = ByteMemo<String?>()
+    /// Distinct fullUrl bases (`…/Slot/`), by index.
+    private var bases: [String] = []
+    private var baseMemo = ByteMemo<Int>()
+    private var factsTable = WordPairTable()
+    private var lastFacts: (key: FactKey, index: Int)?
     private var scheduleMemo = ByteMemo<Int>()
     private var instantMemo = ByteMemo<FHIRInstant>()
     private var searchMemo = PrefixMemo<Bool>()
-    /// The last `schedule` and `comment` values (slots usually come grouped by schedule): checked before hashing.
+    /// The last `schedule`, `comment` and fullUrl base values (slots usually come grouped by schedule): checked
+    /// before hashing.
     private var lastSchedule: (start: Int, length: Int, value: Int)?
     private var lastComment: (start: Int, length: Int, value: String?)?
+    private var lastBase: (start: Int, length: Int, value: Int)?
     /// Keys of the last entry and Slot read, tried first (see ``KeyPredictor``).
     private var entryKeys = KeyPredictor<E>()
     private var slotKeys = KeyPredictor<F>()
@@ -63,7 +122,7 @@ struct FastSlotScan {
     /// Thrown (and caught here) when an entry is left to the full reader.
     private struct NotFastPath: Error {}
 
-    /// Reads one `entry` element: a fast Slot (returned entry has only `fullUrl`) or whatever the full reader makes.
+    /// Reads one `entry` element: a fast Slot (returned entry is empty) or whatever the full reader makes.
     mutating func readEntry(_ r: inout JSONReader) throws -> BundleEntry {
         let index = entryCount
         entryCount += 1
@@ -93,10 +152,16 @@ struct FastSlotScan {
             guard slots.count > before else { throw NotFastPath() }
             let k = before
             slots[k].fullUrlHash = fullUrl?.hash
-            if let url = fullUrl, let id = slots[k].idRange {
-                slots[k].fullUrlNamesID = Self.names(r, url: url.start..<url.end, id: id)
+            if let url = fullUrl {
+                if let id = slots[k].idRange, Self.names(r, url: url.start..<url.end, id: id) {
+                    slots[k].key.base = baseIndex(r, url.start, url.end - id.count) + 1
+                    slots[k].fullUrlFromBase = true
+                } else {
+                    slots[k].fullUrl = url.string(r)
+                }
             }
-            return BundleEntry(fullUrl: fullUrl?.string(r))
+            slots[k].facts = factsIndex(slots[k].key)
+            return BundleEntry()
         } catch {
             // Memo entries added on the way stay valid (each maps bytes to what the full reader makes of them).
             if slots.count > before { slots.removeLast() }
@@ -104,6 +169,53 @@ struct FastSlotScan {
             r.depth = depth
             return try BundleEntry.readTolerantly(&r)
         }
+    }
+
+    /// The slots read, handed over (the scan keeps none, so the caller's array is uniquely referenced).
+    mutating func takeSlots() -> [FastSlot] {
+        var taken: [FastSlot] = []
+        swap(&taken, &slots)
+        return taken
+    }
+
+    /// The index in `facts` of a combination of memoised values, added when new.
+    private mutating func factsIndex(_ key: FactKey) -> Int {
+        if let last = lastFacts, last.key == key { return last.index }
+        let small = key.meta | key.service | key.specialty | key.appointment < 1 << 16 && key.base < 1 << 32
+        let a = UInt64(truncatingIfNeeded: key.meta) | UInt64(truncatingIfNeeded: key.service) << 16
+            | UInt64(truncatingIfNeeded: key.specialty) << 32 | UInt64(truncatingIfNeeded: key.appointment) << 48
+        let b = UInt64(truncatingIfNeeded: key.base)
+        if small, let known = factsTable.lookup(a, b) {
+            lastFacts = (key, known)
+            return known
+        }
+        facts.append(SlotFactsEntry(
+            kinds: key.meta > 0 ? metaMemo.values[key.meta - 1] : [],
+            service: key.service > 0 ? serviceMemo.values[key.service - 1] : .none,
+            specialties: key.specialty > 0 ? specialtyMemo.values[key.specialty - 1] : [],
+            bookingMode: key.appointment > 0 ? appointmentMemo.values[key.appointment - 1] : nil,
+            fullUrlBase: key.base > 0 ? bases[key.base - 1] : nil))
+        let index = facts.count - 1
+        if small { factsTable.insert(a, b, index) } // otherwise (> 65,535 distinct values) not shared
+        lastFacts = (key, index)
+        return index
+    }
+
+    /// The index in `bases` of the fullUrl bytes `start..<end` (ASCII, unescaped: checked by `readASCII`).
+    private mutating func baseIndex(_ r: JSONReader, _ start: Int, _ end: Int) -> Int {
+        let length = end - start
+        if let last = lastBase, last.length == length, Self.bytesMatch(r, start, last.start, length) { return last.value }
+        let hash = byteHash(r.base + start, length, seed: 4)
+        let k: Int
+        if let known = baseMemo.lookup(r, start, length, hash: hash) {
+            k = known
+        } else {
+            bases.append(String(decoding: UnsafeBufferPointer(start: r.base + start, count: length), as: UTF8.self))
+            k = bases.count - 1
+            baseMemo.insert(k, start: start, length: length, hash: hash)
+        }
+        lastBase = (start, length, k)
+        return k
     }
 
     /// Validates `entry.search` exactly as the full entry reader does (its value is not used).
@@ -133,25 +245,27 @@ struct FastSlotScan {
             case .resourceType?: _ = try Self.stringEquals(&r, "Slot")
             case .id?:
                 let id = try Self.readASCII(&r, seed: 2)
-                (slot.facts.id, slot.idHash, slot.idRange) = (id?.string(r), id?.hash, id.map { $0.start..<$0.end })
-            case .meta?: slot.facts.kinds = try metaMemo.read(&r) { r in SlotMapping.kinds(try r.read(Meta.self)) }
+                (slot.id, slot.idHash, slot.idRange) = (id?.string(r), id?.hash, id.map { $0.start..<$0.end })
+            case .meta?: slot.key.meta = try metaMemo.read(&r) { r in SlotMapping.kinds(try r.read(Meta.self)) } + 1
             case .ext?: _ = try r.readArray(of: Extension.self)
             case .identifier?: _ = try r.readArray(of: Identifier.self)
             case .serviceCategory?: _ = try r.readArray(of: CodeableConcept.self)
             case .serviceType?:
-                slot.facts.service = try serviceMemo.read(&r) { r in ServiceFacts(try r.readArray(of: CodeableConcept.self)) }
+                slot.key.service = try serviceMemo.read(&r) { r in ServiceFacts(try r.readArray(of: CodeableConcept.self)) } + 1
             case .specialty?:
-                slot.facts.specialties = try specialtyMemo.read(&r) { r in
+                slot.key.specialty = try specialtyMemo.read(&r) { r in
                     SlotMapping.specialties(try r.readArray(of: CodeableConcept.self))
-                }
+                } + 1
             case .appointmentType?:
-                slot.facts.bookingMode = try appointmentMemo.read(&r) { r in SlotMapping.bookingMode(try r.read(CodeableConcept.self)) }
+                slot.key.appointment = try appointmentMemo.read(&r) { r in
+                    SlotMapping.bookingMode(try r.read(CodeableConcept.self))
+                } + 1
             case .schedule?: slot.schedule = try readSchedule(&r)
-            case .status?: slot.facts.isFree = try Self.stringEquals(&r, "free") == true
-            case .start?: slot.facts.start = try readInstant(&r)
-            case .end?: slot.facts.end = try readInstant(&r)
+            case .status?: slot.isFree = try Self.stringEquals(&r, "free") == true
+            case .start?: slot.start = try readInstant(&r)
+            case .end?: slot.end = try readInstant(&r)
             case .overbooked?: _ = try r.readBool()
-            case .comment?: slot.facts.bookingURL = try readBookingURL(&r)
+            case .comment?: slot.bookingURL = try readBookingURL(&r)
             case nil: try r.skipValue()
             }
         }

@@ -116,13 +116,16 @@ public struct SlotSourceIDs: Hashable, Sendable, Codable {
 
 /// One free slot from an editor, normalised into domain terms (the output of FHIR bundle normalisation).
 ///
-/// A value type with copy-on-write storage in two levels. The fields every slot of one Schedule shares (flow,
+/// A value type with copy-on-write storage in three levels. The fields every slot of one Schedule shares (flow,
 /// practitioner, names, site, source ids of the Schedule side) live in one ``Owner`` object that all those slots
-/// reference; the slot's own fields live in its ``Storage``. Copying a slot (from the aggregator's cache into a
-/// search, from a search's batches into a page) costs one reference count, and building or freeing one costs about
-/// seven instead of one per string of the practitioner's site and names — profiles of the search and FHIR benches
-/// showed those counts among the largest costs. Reading a field goes through the storage; writing one copies the
-/// storage (and the owner, for its fields) first when another value shares it.
+/// reference; the slot-level facts that repeat across the slots of one answer (kinds, consultation types, booking
+/// mode, reasons, specialties, the fullUrl's base) live in one ``Facts`` object per distinct
+/// combination (see ``SharedFacts``); the slot's own fields (structures, times, booking URL, ids) live in its ``Storage``.
+/// Copying a slot (from the aggregator's cache into a search, from a search's batches into a page) costs one
+/// reference count, and building or freeing one costs about four instead of one per string of the practitioner's
+/// site and names and per slot-level array — profiles of the search and FHIR benches showed those counts among the
+/// largest costs. Reading a field goes through the storage; writing one copies the storage (and the owner or the
+/// facts, for their fields) first when another value shares it.
 public struct AggregatedSlot: Hashable, Sendable, Codable {
     /// The Schedule-side fields, shared by the slots of one Schedule.
     @usableFromInline
@@ -166,46 +169,101 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         }
     }
 
-    /// The slot's own fields.
+    /// The slot-level facts, shared by the slots that have the same ones.
     @usableFromInline
-    final class Storage: @unchecked Sendable { // mutated only while uniquely referenced (see `writable`)
-        @usableFromInline var owner: Owner
-        @usableFromInline var structures: [SlotStructure]
-        @usableFromInline var start: Date
-        @usableFromInline var end: Date
-        @usableFromInline var assumedLocalTime: Bool
+    final class Facts: @unchecked Sendable { // mutated only while uniquely referenced (see `writableFacts`)
         @usableFromInline var kinds: SlotKinds
         @usableFromInline var consultationTypes: ConsultationTypes
         @usableFromInline var bookingMode: BookingMode?
         @usableFromInline var reasons: [String]
         @usableFromInline var specialties: [SlotSpecialty]
-        @usableFromInline var bookingURL: String?
-        @usableFromInline var slotID: String?
-        @usableFromInline var fullUrl: String?
+        /// What precedes the slot id in the fullUrl of the slots whose storage says so (`fullUrlFromBase`).
+        @usableFromInline var fullUrlBase: String?
 
-        init(owner: Owner, structures: [SlotStructure], start: Date, end: Date, assumedLocalTime: Bool, kinds: SlotKinds,
-             consultationTypes: ConsultationTypes, bookingMode: BookingMode?, reasons: [String], specialties: [SlotSpecialty],
-             bookingURL: String?, slotID: String?, fullUrl: String?) {
-            self.owner = owner
-            self.structures = structures
-            self.start = start
-            self.end = end
-            self.assumedLocalTime = assumedLocalTime
+        init(kinds: SlotKinds, consultationTypes: ConsultationTypes, bookingMode: BookingMode?, reasons: [String],
+             specialties: [SlotSpecialty], fullUrlBase: String?) {
             self.kinds = kinds
             self.consultationTypes = consultationTypes
             self.bookingMode = bookingMode
             self.reasons = reasons
             self.specialties = specialties
+            self.fullUrlBase = fullUrlBase
+        }
+
+        @usableFromInline
+        func copy() -> Facts {
+            Facts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
+                  specialties: specialties, fullUrlBase: fullUrlBase)
+        }
+
+        /// Field-by-field equality of the domain fields (the fullUrl base is compared through the fullUrl).
+        func same(as o: Facts) -> Bool {
+            self === o || (kinds == o.kinds && consultationTypes == o.consultationTypes && bookingMode == o.bookingMode
+                && reasons == o.reasons && specialties == o.specialties)
+        }
+    }
+
+    /// Slot-level facts made once and handed to every slot that has them (the normaliser's memo), so that building
+    /// and freeing each slot counts one reference for all of them.
+    public struct SharedFacts: Sendable {
+        let box: Facts
+
+        /// `fullUrlBase`: what precedes the slot id in the fullUrl of slots built with `fullUrlFromBase`.
+        public init(kinds: SlotKinds, consultationTypes: ConsultationTypes, bookingMode: BookingMode?, reasons: [String],
+                    specialties: [SlotSpecialty], fullUrlBase: String? = nil) {
+            box = Facts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
+                        specialties: specialties, fullUrlBase: fullUrlBase)
+        }
+    }
+
+    /// The slot's own fields.
+    @usableFromInline
+    final class Storage: @unchecked Sendable { // mutated only while uniquely referenced (see `writable`)
+        @usableFromInline var owner: Owner
+        @usableFromInline var facts: Facts
+        @usableFromInline var structures: [SlotStructure]
+        @usableFromInline var start: Date
+        @usableFromInline var end: Date
+        @usableFromInline var assumedLocalTime: Bool
+        @usableFromInline var bookingURL: String?
+        /// The fullUrl is `facts.fullUrlBase + slotID` (then `explicitFullUrl` is nil).
+        @usableFromInline var fullUrlFromBase: Bool
+        @usableFromInline var slotID: String?
+        @usableFromInline var explicitFullUrl: String?
+
+        init(owner: Owner, facts: Facts, structures: [SlotStructure], start: Date, end: Date, assumedLocalTime: Bool,
+             bookingURL: String?, slotID: String?, fullUrl: String?, fullUrlFromBase: Bool) {
+            self.owner = owner
+            self.facts = facts
+            self.structures = structures
+            self.start = start
+            self.end = end
+            self.assumedLocalTime = assumedLocalTime
             self.bookingURL = bookingURL
             self.slotID = slotID
-            self.fullUrl = fullUrl
+            explicitFullUrl = fullUrl
+            self.fullUrlFromBase = fullUrlFromBase
         }
 
         @usableFromInline
         func copy() -> Storage {
-            Storage(owner: owner, structures: structures, start: start, end: end, assumedLocalTime: assumedLocalTime,
-                    kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
-                    specialties: specialties, bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrl)
+            Storage(owner: owner, facts: facts, structures: structures, start: start, end: end,
+                    assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: slotID, fullUrl: explicitFullUrl, fullUrlFromBase: fullUrlFromBase)
+        }
+
+        /// The entry's fullUrl.
+        var fullUrl: String? {
+            guard fullUrlFromBase else { return explicitFullUrl }
+            return (facts.fullUrlBase ?? "") + (slotID ?? "")
+        }
+
+        /// Whether both have the same fullUrl (without building either when both come from one base).
+        func sameFullUrl(as o: Storage) -> Bool {
+            if fullUrlFromBase, o.fullUrlFromBase, facts === o.facts || facts.fullUrlBase == o.facts.fullUrlBase {
+                return slotID == o.slotID
+            }
+            if !fullUrlFromBase, !o.fullUrlFromBase { return explicitFullUrl == o.explicitFullUrl }
+            return fullUrl == o.fullUrl
         }
     }
 
@@ -227,6 +285,16 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
             let s = writable
             if !isKnownUniquelyReferenced(&s.owner) { s.owner = s.owner.copy() }
             return s.owner
+        }
+    }
+
+    /// The facts, copied first when another storage shares them (after the storage itself is made unique).
+    @inlinable
+    var writableFacts: Facts {
+        mutating get {
+            let s = writable
+            if !isKnownUniquelyReferenced(&s.facts) { s.facts = s.facts.copy() }
+            return s.facts
         }
     }
 
@@ -277,28 +345,28 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     }
     /// Who may see the slot.
     @inlinable public var kinds: SlotKinds {
-        get { storage.kinds }
-        set { writable.kinds = newValue }
+        get { storage.facts.kinds }
+        set { writableFacts.kinds = newValue }
     }
     /// Consultation types.
     @inlinable public var consultationTypes: ConsultationTypes {
-        get { storage.consultationTypes }
-        set { writable.consultationTypes = newValue }
+        get { storage.facts.consultationTypes }
+        set { writableFacts.consultationTypes = newValue }
     }
     /// Booking mode; nil when the editor did not say.
     @inlinable public var bookingMode: BookingMode? {
-        get { storage.bookingMode }
-        set { writable.bookingMode = newValue }
+        get { storage.facts.bookingMode }
+        set { writableFacts.bookingMode = newValue }
     }
     /// Consultation reasons ("motifs"), free text.
     @inlinable public var reasons: [String] {
-        get { storage.reasons }
-        set { writable.reasons = newValue }
+        get { storage.facts.reasons }
+        set { writableFacts.reasons = newValue }
     }
     /// Specialties / skills.
     @inlinable public var specialties: [SlotSpecialty] {
-        get { storage.specialties }
-        set { writable.specialties = newValue }
+        get { storage.facts.specialties }
+        set { writableFacts.specialties = newValue }
     }
     /// Booking URL on the editor side (`Slot.comment`), without the `origin` parameter.
     @inlinable public var bookingURL: String? {
@@ -314,7 +382,7 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         }
         set {
             let s = writable
-            (s.slotID, s.fullUrl) = (newValue.slot, newValue.fullUrl)
+            (s.slotID, s.explicitFullUrl, s.fullUrlFromBase) = (newValue.slot, newValue.fullUrl, false)
             let o = storage.owner
             if o.schedule != newValue.schedule || o.practitionerID != newValue.practitioner
                 || o.practitionerRole != newValue.practitionerRole || o.location != newValue.location {
@@ -332,7 +400,7 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     /// Whether both slots have the same editor-assigned ids (without assembling either's ``source``).
     public func hasSameSource(as other: AggregatedSlot) -> Bool {
         let x = storage, y = other.storage
-        if x.slotID != y.slotID || x.fullUrl != y.fullUrl { return false }
+        if x.slotID != y.slotID || !x.sameFullUrl(as: y) { return false }
         let a = x.owner, b = y.owner
         return a === b || (a.schedule == b.schedule && a.practitionerID == b.practitionerID
             && a.practitionerRole == b.practitionerRole && a.location == b.location)
@@ -346,21 +414,31 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
                 specialties: [SlotSpecialty] = [], bookingURL: String? = nil, source: SlotSourceIDs = SlotSourceIDs()) {
         let owner = Owner(flow: flow, practitioner: practitioner, practitionerFamilyName: practitionerFamilyName,
                           practitionerGivenName: practitionerGivenName, site: site, source: source)
-        storage = Storage(owner: owner, structures: structures, start: start, end: end, assumedLocalTime: assumedLocalTime,
-                          kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
-                          specialties: specialties, bookingURL: bookingURL, slotID: source.slot, fullUrl: source.fullUrl)
+        let facts = Facts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
+                          specialties: specialties, fullUrlBase: nil)
+        storage = Storage(owner: owner, facts: facts, structures: structures, start: start, end: end,
+                          assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: source.slot, fullUrl: source.fullUrl, fullUrlFromBase: false)
     }
 
     /// A slot with the fields of `template` (its practitioner, site, structures and Schedule-side source ids, shared
-    /// with the template, not copied) and its own timing and slot-level facts (the normaliser's per-slot step).
+    /// with the template, not copied) and its own timing and slot-level facts.
     public init(template: AggregatedSlot, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
                 kinds: SlotKinds, consultationTypes: ConsultationTypes, bookingMode: BookingMode?, reasons: [String],
                 specialties: [SlotSpecialty], bookingURL: String?, slotID: String?, fullUrl: String?) {
+        self.init(template: template, structures: structures, start: start, end: end, assumedLocalTime: assumedLocalTime,
+                  facts: SharedFacts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode,
+                                     reasons: reasons, specialties: specialties),
+                  bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrl)
+    }
+
+    /// A slot with the fields of `template` and slot-level facts shared with other slots (the normaliser's per-slot
+    /// step). `fullUrl` nil with `fullUrlFromBase`: the fullUrl is the facts' `fullUrlBase` followed by `slotID`.
+    public init(template: __shared AggregatedSlot, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
+                facts: __shared SharedFacts, bookingURL: String?, slotID: String?, fullUrl: String?, fullUrlFromBase: Bool = false) {
         let t = template.storage
-        storage = Storage(owner: t.owner, structures: structures ?? t.structures, start: start, end: end,
-                          assumedLocalTime: assumedLocalTime, kinds: kinds, consultationTypes: consultationTypes,
-                          bookingMode: bookingMode, reasons: reasons, specialties: specialties, bookingURL: bookingURL,
-                          slotID: slotID, fullUrl: fullUrl)
+        storage = Storage(owner: t.owner, facts: facts.box, structures: structures ?? t.structures, start: start, end: end,
+                          assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrlFromBase ? nil : fullUrl,
+                          fullUrlFromBase: fullUrlFromBase && facts.box.fullUrlBase != nil && slotID != nil)
     }
 
     /// Whether the slot can be booked (walk-in slots cannot; an unspecified mode counts as bookable).
@@ -378,13 +456,13 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         if a.storage === b.storage { return true }
         let x = a.storage, y = b.storage
         return x.owner.same(as: y.owner) && x.structures == y.structures
-            && x.start == y.start && x.end == y.end && x.assumedLocalTime == y.assumedLocalTime && x.kinds == y.kinds
-            && x.consultationTypes == y.consultationTypes && x.bookingMode == y.bookingMode && x.reasons == y.reasons
-            && x.specialties == y.specialties && x.bookingURL == y.bookingURL && x.slotID == y.slotID && x.fullUrl == y.fullUrl
+            && x.start == y.start && x.end == y.end && x.assumedLocalTime == y.assumedLocalTime && x.facts.same(as: y.facts)
+            && x.bookingURL == y.bookingURL
+            && x.slotID == y.slotID && x.sameFullUrl(as: y)
     }
 
     public func hash(into hasher: inout Hasher) {
-        let x = storage, o = x.owner
+        let x = storage, o = x.owner, f = x.facts
         hasher.combine(o.flow)
         hasher.combine(o.practitioner)
         hasher.combine(o.practitionerFamilyName)
@@ -394,11 +472,11 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         hasher.combine(x.start)
         hasher.combine(x.end)
         hasher.combine(x.assumedLocalTime)
-        hasher.combine(x.kinds)
-        hasher.combine(x.consultationTypes)
-        hasher.combine(x.bookingMode)
-        hasher.combine(x.reasons)
-        hasher.combine(x.specialties)
+        hasher.combine(f.kinds)
+        hasher.combine(f.consultationTypes)
+        hasher.combine(f.bookingMode)
+        hasher.combine(f.reasons)
+        hasher.combine(f.specialties)
         hasher.combine(x.bookingURL)
         hasher.combine(source)
     }
@@ -439,11 +517,11 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         try c.encode(x.start, forKey: .start)
         try c.encode(x.end, forKey: .end)
         try c.encode(x.assumedLocalTime, forKey: .assumedLocalTime)
-        try c.encode(x.kinds, forKey: .kinds)
-        try c.encode(x.consultationTypes, forKey: .consultationTypes)
-        try c.encodeIfPresent(x.bookingMode, forKey: .bookingMode)
-        try c.encode(x.reasons, forKey: .reasons)
-        try c.encode(x.specialties, forKey: .specialties)
+        try c.encode(x.facts.kinds, forKey: .kinds)
+        try c.encode(x.facts.consultationTypes, forKey: .consultationTypes)
+        try c.encodeIfPresent(x.facts.bookingMode, forKey: .bookingMode)
+        try c.encode(x.facts.reasons, forKey: .reasons)
+        try c.encode(x.facts.specialties, forKey: .specialties)
         try c.encodeIfPresent(x.bookingURL, forKey: .bookingURL)
         try c.encode(source, forKey: .source)
     }

@@ -58,6 +58,53 @@ struct AggregatedSlotStorageTests {
         #expect(twin.hasSameSource(as: b) && twin == b && twin.hashValue == b.hashValue)
     }
 
+    /// Slots made with one `SharedFacts` share their kinds, types, mode, reasons, specialties and fullUrl base;
+    /// writing one of those on one slot leaves its siblings alone, and a slot whose fullUrl is the base followed
+    /// by its id equals (and hashes like) its field-by-field twin with that fullUrl written out.
+    @Test func slotsSharingFactsStayIndependentValues() {
+        let template = Self.sample()
+        let facts = AggregatedSlot.SharedFacts(kinds: [.public, .pro], consultationTypes: .ambulatory, bookingMode: .routine,
+                                               reasons: ["Suivi"], specialties: [SlotSpecialty(code: "SM54")],
+                                               fullUrlBase: "https://e.example/fhir/Slot/")
+        func made(_ id: String) -> AggregatedSlot {
+            AggregatedSlot(template: template, structures: nil, start: template.start, end: template.end,
+                           assumedLocalTime: false, facts: facts, bookingURL: "https://rdv.example.fr/\(id)", slotID: id,
+                           fullUrl: nil, fullUrlFromBase: true)
+        }
+        var a = made("a")
+        let b = made("b")
+        #expect(a.source.fullUrl == "https://e.example/fhir/Slot/a" && b.source.fullUrl == "https://e.example/fhir/Slot/b")
+        #expect(a.kinds == [.public, .pro] && b.reasons == ["Suivi"] && a.bookingURL == "https://rdv.example.fr/a")
+        #expect(!a.hasSameSource(as: b) && a != b)
+
+        let twin = AggregatedSlot(flow: .individual, practitioner: b.practitioner, practitionerFamilyName: "ROUX",
+                                  structures: b.structures, site: b.site, start: b.start, end: b.end, kinds: [.public, .pro],
+                                  consultationTypes: .ambulatory, bookingMode: .routine, reasons: ["Suivi"],
+                                  specialties: [SlotSpecialty(code: "SM54")], bookingURL: "https://rdv.example.fr/b",
+                                  source: b.source)
+        #expect(twin == b && b == twin && twin.hashValue == b.hashValue && twin.hasSameSource(as: b) && b.hasSameSource(as: twin))
+        let other = AggregatedSlot(template: template, structures: nil, start: b.start, end: b.end, assumedLocalTime: false,
+                                   facts: AggregatedSlot.SharedFacts(kinds: [.public, .pro], consultationTypes: .ambulatory,
+                                                                     bookingMode: .routine, reasons: ["Suivi"],
+                                                                     specialties: [SlotSpecialty(code: "SM54")],
+                                                                     fullUrlBase: "https://e.example/fhir/Slot/"),
+                                   bookingURL: "https://rdv.example.fr/b", slotID: "b", fullUrl: nil, fullUrlFromBase: true)
+        #expect(other == b && other.hashValue == b.hashValue) // equal facts built apart
+
+        a.kinds = [.snp]
+        a.reasons.append("Urgence")
+        #expect(a.kinds == [.snp] && a.reasons == ["Suivi", "Urgence"])
+        #expect(b.kinds == [.public, .pro] && b.reasons == ["Suivi"] && b.source.fullUrl == "https://e.example/fhir/Slot/b")
+        #expect(a.source.fullUrl == "https://e.example/fhir/Slot/a") // its own copy of the facts keeps the base
+
+        // A new slot id written through `source` keeps the fullUrl the slot had (now written out).
+        var c = made("c")
+        c.source.slot = "renamed"
+        #expect(c.source == SlotSourceIDs(slot: "renamed", fullUrl: "https://e.example/fhir/Slot/c", schedule: "sch"))
+        c.source.fullUrl = nil
+        #expect(c.source.fullUrl == nil && made("c").source.fullUrl == "https://e.example/fhir/Slot/c")
+    }
+
     @Test func equalValuesBuiltApartAreEqualAndHashAlike() {
         let a = Self.sample(), b = Self.sample()
         #expect(a == b)
