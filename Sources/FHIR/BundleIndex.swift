@@ -81,24 +81,36 @@ public struct BundleIndex: Sendable {
     struct TypeID: Hashable, Sendable {
         var type: String
         var id: String
+
+        /// The id alone: ids rarely repeat across types in one bundle, and hashing one string instead of two is
+        /// most of the cost of building and querying the index (equality still compares both).
+        func hash(into hasher: inout Hasher) { hasher.combine(id) }
     }
 
     struct IdentifierKey: Hashable, Sendable {
         var type: String
         var system: String?
         var value: String
+
+        /// The value alone (see `TypeID`); equality compares all three.
+        func hash(into hasher: inout Hasher) { hasher.combine(value) }
     }
 
     /// Resolves `reference` made from inside `container` (needed for `#id`); checks the target type when given.
     public func resolve(_ reference: Reference, in container: Resource? = nil, expecting type: String? = nil) -> ResolvedReference {
-        let result = resolveUnchecked(reference, in: container, expecting: type ?? reference.type)
+        resolve(reference, contained: container.flatMap(Self.containedResources), expecting: type)
+    }
+
+    /// Resolves `reference` made from a resource whose contained resources are `contained` (for `#id`).
+    func resolve(_ reference: Reference, contained: [Resource]?, expecting type: String? = nil) -> ResolvedReference {
+        let result = resolveUnchecked(reference, contained: contained, expecting: type ?? reference.type)
         if let type, let resource = result.resource, resource.resourceType != type {
             return .unresolved(reason: "\(reference.reference ?? "?") is a \(resource.resourceType), expected \(type)")
         }
         return result
     }
 
-    private func resolveUnchecked(_ reference: Reference, in container: Resource?, expecting type: String?) -> ResolvedReference {
+    private func resolveUnchecked(_ reference: Reference, contained: [Resource]?, expecting type: String?) -> ResolvedReference {
         guard let literal = reference.reference, !literal.isEmpty else {
             guard let identifier = reference.identifier, let value = identifier.value else {
                 return .unresolved(reason: "empty reference")
@@ -114,8 +126,8 @@ public struct BundleIndex: Sendable {
         }
         if literal.first == "#" {
             let id = literal.dropFirst()
-            if let contained = container.flatMap(Self.containedResources)?.first(where: { $0.id.map { $0[...] == id } ?? false }) {
-                return .contained(resource: contained)
+            if let resource = contained?.first(where: { $0.id.map { $0[...] == id } ?? false }) {
+                return .contained(resource: resource)
             }
             return .unresolved(reason: "no contained resource \(literal)")
         }

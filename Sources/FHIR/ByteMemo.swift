@@ -42,6 +42,9 @@ func byteHash(_ p: UnsafePointer<UInt8>, _ n: Int, seed: UInt64 = 0) -> UInt64 {
 /// mean the same value ends at the same place: a hit needs no scan at all. Meant for fields with few distinct
 /// values; after `capacity` distinct values, new ones are simply decoded every time.
 ///
+/// Decoding depends on the bytes and on the nesting depth they sit at (the model depth limit), so a value is only
+/// found again at the depth it was decoded at or shallower (where it decodes the same).
+///
 /// Remembered values of one field usually share a long prefix (the same keys and systems) and differ further on
 /// (a code): comparing the upcoming bytes with each of them in turn would run through that prefix every time. So
 /// the memo keeps the offset where its values first differ (`probe`) and each value's 8 bytes there; only values
@@ -49,13 +52,15 @@ func byteHash(_ p: UnsafePointer<UInt8>, _ n: Int, seed: UInt64 = 0) -> UInt64 {
 struct PrefixMemo<Value> {
     private var starts: [Int] = []
     private var lengths: [Int] = []
+    private var depths: [Int] = []
     /// Index in `values` of each remembered byte sequence.
     private var slots: [Int] = []
     /// The 8 bytes at `probe` of each remembered value (0 when the value is shorter than `probe + 8`).
     private var probes: [UInt64] = []
     /// Offset of the first byte where remembered values differ from the first one (0 until there are two).
     private var probe = 0
-    /// Every value handed out, by index (remembered ones and those that could not be remembered).
+    /// Every value handed out by ``read(_:_:)``, by index (remembered ones and those that could not be), and those
+    /// stored by ``store(_:_:start:depth:)``.
     private(set) var values: [Value] = []
     private var last = 0
     private static var capacity: Int { 16 }
@@ -65,32 +70,60 @@ struct PrefixMemo<Value> {
     /// full) are stored under a new index each time.
     @inline(__always)
     mutating func read(_ r: inout JSONReader, _ parse: (inout JSONReader) throws -> Value) throws -> Int {
-        let first = try r.peek()
-        let pos = r.pos
-        let container = first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
-        if container, !starts.isEmpty {
-            let available = r.count - pos
-            let word: UInt64? = probe + 8 <= available ? Self.word(r, pos + probe) : nil
-            if candidate(last, word), matches(last, r, pos, available) {
-                r.pos += lengths[last]
-                return slots[last]
-            }
-            for k in starts.indices where k != last && candidate(k, word) && matches(k, r, pos, available) {
-                last = k
-                r.pos += lengths[k]
-                return slots[k]
-            }
-        }
+        if let k = try lookup(&r) { return slots[k] }
+        let (pos, depth) = (r.pos, r.depth)
         values.append(try parse(&r))
-        if container, starts.count < Self.capacity {
-            remember(r, start: pos, length: r.pos - pos)
-        }
+        remember(r, start: pos, depth: depth, slot: values.count - 1)
         return values.count - 1
     }
 
-    /// Whether remembered value `k` may be the upcoming one, given the upcoming bytes' probe word.
+    /// The remembered value at the reader position (the reader then moves past it), if any. With ``store(_:_:start:depth:)``,
+    /// for callers that decode in between without holding an access to the memo (nested values may use the same memo).
     @inline(__always)
-    private func candidate(_ k: Int, _ word: UInt64?) -> Bool {
+    mutating func lookupValue(_ r: inout JSONReader) throws -> Value? {
+        guard let k = try lookup(&r) else { return nil }
+        return values[slots[k]]
+    }
+
+    /// Remembers `value`, decoded from `start` (at `depth`) to the reader position, if it is a container and there
+    /// is room; otherwise keeps nothing.
+    mutating func store(_ value: Value, _ r: JSONReader, start: Int, depth: Int) {
+        guard remembers(r, start: start) else { return }
+        values.append(value)
+        remember(r, start: start, depth: depth, slot: values.count - 1)
+    }
+
+    /// The remembered entry at the reader position (the reader then moves past it), if any.
+    @inline(__always)
+    private mutating func lookup(_ r: inout JSONReader) throws -> Int? {
+        let first = try r.peek()
+        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "["), !starts.isEmpty else { return nil }
+        let pos = r.pos
+        let available = r.count - pos
+        let word: UInt64? = probe + 8 <= available ? Self.word(r, pos + probe) : nil
+        if candidate(last, word, r.depth), matches(last, r, pos, available) {
+            r.pos += lengths[last]
+            return last
+        }
+        for k in starts.indices where k != last && candidate(k, word, r.depth) && matches(k, r, pos, available) {
+            last = k
+            r.pos += lengths[k]
+            return k
+        }
+        return nil
+    }
+
+    /// Whether the value just decoded from `start` would be remembered.
+    @inline(__always)
+    private func remembers(_ r: JSONReader, start: Int) -> Bool {
+        let first = r.base[start]
+        return (first == UInt8(ascii: "{") || first == UInt8(ascii: "[")) && starts.count < Self.capacity
+    }
+
+    /// Whether remembered value `k` may be the upcoming one, given the upcoming bytes' probe word and depth.
+    @inline(__always)
+    private func candidate(_ k: Int, _ word: UInt64?, _ depth: Int) -> Bool {
+        guard depth <= depths[k] else { return false }
         guard let word, lengths[k] >= probe + 8 else { return true }
         return probes[k] == word
     }
@@ -100,10 +133,14 @@ struct PrefixMemo<Value> {
         UnsafeRawPointer(r.base + at).loadUnaligned(as: UInt64.self)
     }
 
-    private mutating func remember(_ r: JSONReader, start: Int, length: Int) {
+    /// Remembers the container decoded from `start` to the reader position (if it is one and there is room).
+    private mutating func remember(_ r: JSONReader, start: Int, depth: Int, slot: Int) {
+        guard remembers(r, start: start) else { return }
+        let length = r.pos - start
         starts.append(start)
         lengths.append(length)
-        slots.append(values.count - 1)
+        depths.append(depth)
+        slots.append(slot)
         last = starts.count - 1
         if starts.count > 1 {
             // Where the new value first differs from the first one (distinct complete containers always differ
@@ -252,5 +289,32 @@ struct WordPairTable {
         values = [Int32](repeating: -1, count: oldValues.count * 2)
         count = 0
         for i in oldValues.indices where oldValues[i] >= 0 { insert(oldKeys[i].0, oldKeys[i].1, Int(oldValues[i])) }
+    }
+}
+
+/// Sub-values that repeat across the resources of one document (the same `meta` on every resource of a type, the
+/// same identifier `type` on every IDNPS or IDNST), decoded once per distinct bytes and depth by the full readers
+/// and handed out again (see ``PrefixMemo``). One per document (``JSONReader/memo``): offsets refer to it.
+final class DocumentMemo {
+    private var meta = PrefixMemo<Meta>()
+    private var concept = PrefixMemo<CodeableConcept>()
+
+    /// A `Meta` object at the reader position, remembered or decoded by `decode`.
+    func meta(_ r: inout JSONReader, _ decode: (inout JSONReader) throws -> Meta) throws -> Meta {
+        if let known = try meta.lookupValue(&r) { return known }
+        let (start, depth) = (r.pos, r.depth)
+        let value = try decode(&r) // no access to `meta` is held meanwhile
+        meta.store(value, r, start: start, depth: depth)
+        return value
+    }
+
+    /// A `CodeableConcept` object at the reader position, remembered or decoded by `decode` (which may meet nested
+    /// concepts in extensions: no access to the memo is held while it runs).
+    func concept(_ r: inout JSONReader, _ decode: (inout JSONReader) throws -> CodeableConcept) throws -> CodeableConcept {
+        if let known = try concept.lookupValue(&r) { return known }
+        let (start, depth) = (r.pos, r.depth)
+        let value = try decode(&r)
+        concept.store(value, r, start: start, depth: depth)
+        return value
     }
 }

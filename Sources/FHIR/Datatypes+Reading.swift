@@ -27,6 +27,14 @@ extension CodeableConcept: JSONReadable {
     private static let table = KeyTable<F>()
 
     init(reading r: inout JSONReader) throws {
+        if let memo = r.memo {
+            self = try memo.concept(&r) { r in try CodeableConcept(decoding: &r) }
+        } else {
+            try self.init(decoding: &r)
+        }
+    }
+
+    private init(decoding r: inout JSONReader) throws {
         self.init()
         guard try r.beginObject() else { throw r.typeError("object") }
         var first = true
@@ -173,6 +181,14 @@ extension Meta: JSONReadable {
     private static let table = KeyTable<F>()
 
     init(reading r: inout JSONReader) throws {
+        if let memo = r.memo {
+            self = try memo.meta(&r) { r in try Meta(decoding: &r) }
+        } else {
+            try self.init(decoding: &r)
+        }
+    }
+
+    private init(decoding r: inout JSONReader) throws {
         self.init()
         guard try r.beginObject() else { throw r.typeError("object") }
         var first = true

@@ -82,6 +82,7 @@ public enum FHIRJSON {
         do {
             return try data.withUnsafeBytes { buffer in
                 var r = JSONReader(buffer)
+                r.memo = DocumentMemo()
                 if r.count >= 3, r.base[0] == 0xEF, r.base[1] == 0xBB, r.base[2] == 0xBF { r.pos = 3 } // UTF-8 BOM
                 let start = r.pos
                 guard try r.peek() == UInt8(ascii: "{") else {

@@ -13,6 +13,8 @@ struct JSONReader {
     /// Offset and length of the last object key read (for error paths).
     var lastKeyStart = 0
     var lastKeyLength = 0
+    /// Repeated sub-values of this document already decoded (set by the document readers; nil: decode everything).
+    var memo: DocumentMemo?
 
     static let modelDepthLimit = 64
     static let skipDepthLimit = 4096

@@ -57,13 +57,12 @@ public struct SlotGraph: Sendable {
     /// INT_R01/R04 walk from a Schedule.
     public func practitionerContext(_ schedule: Schedule) -> ScheduleContext {
         var ctx = ScheduleContext(scheduleID: schedule.id)
-        let container = Resource.schedule(schedule)
         var practitioner: Practitioner?
         var role: PractitionerRole?
         var logicalIDNPS: Identifier?
         var actorLocation: Location?
         for actor in schedule.actor ?? [] {
-            switch index.resolve(actor, in: container) {
+            switch index.resolve(actor, contained: nil) { // a Schedule contains nothing
             case .entry(_, .practitioner(let p)), .contained(.practitioner(let p)): practitioner = practitioner ?? p
             case .entry(_, .practitionerRole(let r)), .contained(.practitionerRole(let r)): role = role ?? r
             case .entry(_, .location(let l)), .contained(.location(let l)): actorLocation = actorLocation ?? l
@@ -76,10 +75,9 @@ public struct SlotGraph: Sendable {
         }
         if let role {
             ctx.roleID = role.id
-            // One container for every resolution from the role (each `Resource` value boxes a copy of the role).
-            let roleContainer = Resource.practitionerRole(role)
+            let contained = role.contained // what `#id` references from the role resolve to
             if practitioner == nil, let reference = role.practitioner {
-                switch index.resolve(reference, in: roleContainer, expecting: "Practitioner") {
+                switch index.resolve(reference, contained: contained, expecting: "Practitioner") {
                 case .entry(_, .practitioner(let p)), .contained(.practitioner(let p)): practitioner = p
                 case .logical(let identifier): logicalIDNPS = logicalIDNPS ?? identifier
                 default: break
@@ -87,7 +85,7 @@ public struct SlotGraph: Sendable {
             }
             var location: Location?
             for reference in role.location ?? [] {
-                if case .location(let l)? = index.resolve(reference, in: roleContainer, expecting: "Location").resource {
+                if case .location(let l)? = index.resolve(reference, contained: contained, expecting: "Location").resource {
                     location = l
                     break
                 }
@@ -96,7 +94,7 @@ public struct SlotGraph: Sendable {
             ctx.locationID = location?.id
             ctx.site = resolvedSite(location, fallbackPhone: SlotMapping.phone(role.telecom), ctx: &ctx)
             if let organization = role.organization {
-                ctx.structure = practiceStructure(organization, role: roleContainer, ctx: &ctx)
+                ctx.structure = practiceStructure(organization, contained: contained, ctx: &ctx)
             }
         } else {
             ctx.locationID = actorLocation?.id
@@ -126,9 +124,8 @@ public struct SlotGraph: Sendable {
     public func sosContext(_ schedule: Schedule) -> ScheduleContext {
         var ctx = ScheduleContext(scheduleID: schedule.id)
         var location: Location?
-        let container = Resource.schedule(schedule)
-        for actor in schedule.actor ?? [] {
-            if case .location(let l)? = index.resolve(actor, in: container, expecting: "Location").resource {
+        for actor in schedule.actor ?? [] { // a Schedule contains nothing
+            if case .location(let l)? = index.resolve(actor, contained: nil, expecting: "Location").resource {
                 location = l
                 break
             }
@@ -213,8 +210,9 @@ public struct SlotGraph: Sendable {
         return SlotMapping.site(location, fallbackPhone: fallbackPhone)
     }
 
-    private func practiceStructure(_ organization: Reference, role: Resource, ctx: inout ScheduleContext) -> SlotStructure? {
-        switch index.resolve(organization, in: role, expecting: "Organization") {
+    private func practiceStructure(_ organization: Reference, contained: [Resource]?,
+                                   ctx: inout ScheduleContext) -> SlotStructure? {
+        switch index.resolve(organization, contained: contained, expecting: "Organization") {
         case .logical(let identifier):
             do { return SlotStructure(role: .practice, idnst: try SlotMapping.idnst(identifier), name: organization.display) }
             catch { ctx.issues.append((.invalidIdentifier, "practice IDNST: \(error)")) }
