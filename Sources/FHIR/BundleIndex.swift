@@ -63,20 +63,22 @@ public struct BundleIndex: Sendable {
                 continue
             }
             if let fullUrl = entry.fullUrl { byFullUrl[fullUrl] = i }
-            for key in keys where byKey[key] == nil { byKey[key] = i }
-            guard Self.identifierIndexedTypes.contains(type) else { continue }
+            // First key absent (checked above); the others are kept when already there (`+= 0`: one lookup).
+            for (n, key) in keys.enumerated() {
+                if n == 0 { byKey[key] = i } else { byKey[key, default: i] += 0 }
+            }
+            // Only these are targets of identifier-only references in SAS bundles (unknown types have none).
+            switch resource {
+            case .organization, .practitioner, .location, .healthcareService: break
+            default: continue
+            }
             for identifier in resource.identifiers {
                 guard let value = identifier.value else { continue }
-                let exact = IdentifierKey(type: type, system: identifier.system ?? "", value: value)
-                if byIdentifier[exact] == nil { byIdentifier[exact] = i }
-                let any = IdentifierKey(type: type, system: nil, value: value)
-                if byIdentifier[any] == nil { byIdentifier[any] = i }
+                byIdentifier[IdentifierKey(type: type, system: identifier.system ?? "", value: value), default: i] += 0
+                byIdentifier[IdentifierKey(type: type, system: nil, value: value), default: i] += 0
             }
         }
     }
-
-    /// Only these are targets of identifier-only references in SAS bundles.
-    private static let identifierIndexedTypes: Set<String> = ["Organization", "Practitioner", "Location", "HealthcareService"]
 
     struct TypeID: Hashable, Sendable {
         var type: String

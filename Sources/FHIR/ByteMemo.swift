@@ -6,22 +6,39 @@ import Foundation
 // exact semantics while skipping most of the work. Offsets refer to the document being decoded: a memo is only
 // valid inside the `withUnsafeBytes` scope of one decode (it is created and dropped per bundle).
 
-/// A fast non-cryptographic hash of bytes (8 bytes per step). Collisions are harmless where it is used: memo
-/// hits are confirmed with `memcmp`, and a key-set collision only sends the bundle to the full path.
+/// A fast non-cryptographic hash of bytes (8 bytes per step; the length is mixed in last, so that a scan can hash
+/// words as it finds them, see ``JSONReader/scanASCIIString(seed:)``). Collisions are harmless where it is used:
+/// memo hits are confirmed with `memcmp`, and a key-set collision only sends the bundle to the full path.
 @inline(__always)
 func byteHash(_ p: UnsafePointer<UInt8>, _ n: Int, seed: UInt64 = 0) -> UInt64 {
-    let raw = UnsafeRawPointer(p)
-    var h = seed ^ (UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15)
+    var h = seed
     var i = 0
     while i + 8 <= n {
-        h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 29
+        h = mixWord(h, UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        i += 8
+    }
+    return finishHash(h, p, n, mixed: i)
+}
+
+@inline(__always)
+func mixWord(_ h: UInt64, _ word: UInt64) -> UInt64 {
+    let x = (h ^ word) &* 0xBF58_476D_1CE4_E5B9
+    return x ^ (x >> 29)
+}
+
+/// The end of ``byteHash(_:_:seed:)`` once the words of the first `mixed` bytes (a multiple of 8) are in `h`.
+@inline(__always)
+func finishHash(_ h0: UInt64, _ p: UnsafePointer<UInt8>, _ n: Int, mixed: Int) -> UInt64 {
+    var h = h0
+    var i = mixed
+    while i + 8 <= n {
+        h = mixWord(h, UnsafeRawPointer(p).loadUnaligned(fromByteOffset: i, as: UInt64.self))
         i += 8
     }
     if i < n {
         var tail: UInt64 = 0
         if n >= 8 { // the last 8 bytes, overlapping the words already mixed in (n is mixed in too)
-            tail = raw.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+            tail = UnsafeRawPointer(p).loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
         } else {
             var shift: UInt64 = 0
             while i < n {
@@ -32,6 +49,7 @@ func byteHash(_ p: UnsafePointer<UInt8>, _ n: Int, seed: UInt64 = 0) -> UInt64 {
         }
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
     }
+    h ^= UInt64(truncatingIfNeeded: n) &* 0x9E37_79B9_7F4A_7C15
     h ^= h >> 32
     h &*= 0xD6E8_FEB8_6659_FD93
     return h ^ (h >> 32)

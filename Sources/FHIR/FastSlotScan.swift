@@ -291,26 +291,8 @@ struct FastSlotScan {
             if b == UInt8(ascii: "n") { try r.literal("null"); return nil }
             throw r.typeError("string")
         }
-        let (start, end, escaped) = try r.scanString()
-        if escaped || !Self.isASCII(r.base + start, end - start) { throw NotFastPath() }
-        return ASCIIValue(hash: byteHash(r.base + start, end - start, seed: seed), start: start, end: end)
-    }
-
-    /// Whether the `n` bytes at `p` are all ASCII (8 at a time).
-    @inline(__always)
-    private static func isASCII(_ p: UnsafePointer<UInt8>, _ n: Int) -> Bool {
-        let raw = UnsafeRawPointer(p)
-        var high: UInt64 = 0
-        var i = 0
-        while i + 8 <= n {
-            high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i += 8
-        }
-        while i < n {
-            high |= UInt64(p[i])
-            i += 1
-        }
-        return high & 0x8080_8080_8080_8080 == 0
+        guard let (start, end, hash) = try r.scanASCIIString(seed: seed) else { throw NotFastPath() }
+        return ASCIIValue(hash: hash, start: start, end: end)
     }
 
     /// Whether the fullUrl bytes are `…/Slot/<id>` or `Slot/<id>` with a non-empty, slash-free id: then

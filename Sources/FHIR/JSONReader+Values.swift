@@ -30,6 +30,35 @@ extension JSONReader {
         return (start, end, escaped)
     }
 
+    /// Scans a string value like ``scanString()`` and hashes it like ``byteHash(_:_:seed:)`` in the same pass;
+    /// nil when it has an escape (the reader then stands on the backslash) or non-ASCII bytes.
+    @inline(__always) mutating func scanASCIIString(seed: UInt64) throws -> (start: Int, end: Int, hash: UInt64)? {
+        pos += 1 // opening quote, checked by the caller
+        let start = pos
+        var h = seed
+        var high: UInt64 = 0
+        while pos + 8 <= count {
+            let word = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
+            if Self.hasByte(word, 0x22) || Self.hasByte(word, 0x5C) { break }
+            high |= word
+            h = mixWord(h, word)
+            pos += 8
+        }
+        let mixed = pos - start
+        while true {
+            guard pos < count else { throw JSONReadError.truncated(offset: pos) }
+            let c = base[pos]
+            if c == UInt8(ascii: "\"") { break }
+            if c == UInt8(ascii: "\\") { return nil }
+            high |= UInt64(c)
+            pos += 1
+        }
+        let end = pos
+        pos += 1
+        guard high & 0x8080_8080_8080_8080 == 0 else { return nil }
+        return (start, end, finishHash(h, base + start, end - start, mixed: mixed))
+    }
+
     @inline(__always) static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
         let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
         return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
