@@ -377,14 +377,14 @@ struct FastSlotScan {
     private mutating func readInstant(_ r: inout JSONReader) throws -> FHIRInstant? {
         guard try r.peek() == UInt8(ascii: "\"") else { return try r.readInstant() }
         let at = r.pos
-        let (start, end, escaped) = try r.scanString()
-        let hash = byteHash(r.base + start, end - start, seed: 3)
-        if !escaped, let known = instantMemo.lookup(r, start, end - start, hash: hash) { return known }
-        let after = r.pos
+        guard let (start, end, hash) = try r.scanASCIIString(seed: 3) else { // escaped or not ASCII: not memoised
+            r.pos = at
+            return try r.readInstant()
+        }
+        if let known = instantMemo.lookup(r, start, end - start, hash: hash) { return known }
         r.pos = at
         guard let instant = try r.readInstant() else { return nil }
-        if !escaped { instantMemo.insert(instant, start: start, length: end - start, hash: hash) }
-        r.pos = after
+        instantMemo.insert(instant, start: start, length: end - start, hash: hash)
         return instant
     }
 
