@@ -45,28 +45,30 @@ public struct BundleIndex: Sendable {
         for (i, entry) in entries.enumerated() {
             guard let resource = entry.resource else { continue }
             let type = resource.resourceType
-            var keys: [TypeID] = []
-            if let id = resource.id { keys.append(TypeID(type: type, id: id)) }
+            // The entry's keys: `Type/id`, and the fullUrl's `Type/id` suffix when it names another one (no array:
+            // one per entry would be an allocation each).
+            let id = resource.id
+            var first = id.map { TypeID(type: type, id: $0) }
+            var second: TypeID?
             if let fullUrl = entry.fullUrl {
                 if byFullUrl[fullUrl] != nil {
                     duplicates[i] = "duplicate fullUrl \(fullUrl)"
                     continue
                 }
                 // The usual `…/Type/id` names the key already there: checked on the bytes, without building it.
-                if let id = resource.id, Self.fullUrl(fullUrl, endsWith: type, id) {
-                } else if let suffix = Self.typeIDSuffix(fullUrl), suffix.type == type, !keys.contains(suffix) {
-                    keys.append(suffix)
+                if let id, Self.fullUrl(fullUrl, endsWith: type, id) {
+                } else if let suffix = Self.typeIDSuffix(fullUrl), suffix.type == type, suffix != first {
+                    if first == nil { first = suffix } else { second = suffix }
                 }
             }
-            if let first = keys.first, let previous = byKey[first] {
+            if let first, let previous = byKey[first] {
                 duplicates[i] = "duplicate id \(first.type)/\(first.id) (entry \(previous) wins)"
                 continue
             }
             if let fullUrl = entry.fullUrl { byFullUrl[fullUrl] = i }
-            // First key absent (checked above); the others are kept when already there (`+= 0`: one lookup).
-            for (n, key) in keys.enumerated() {
-                if n == 0 { byKey[key] = i } else { byKey[key, default: i] += 0 }
-            }
+            // The first key is absent (checked above); the second is kept when already there (`+= 0`: one lookup).
+            if let first { byKey[first] = i }
+            if let second { byKey[second, default: i] += 0 }
             // Only these are targets of identifier-only references in SAS bundles (unknown types have none).
             switch resource {
             case .organization, .practitioner, .location, .healthcareService: break

@@ -68,13 +68,17 @@ func finishHash(_ h0: UInt64, _ p: UnsafePointer<UInt8>, _ n: Int, mixed: Int) -
 /// the memo keeps the offset where its values first differ (`probe`) and each value's 8 bytes there; only values
 /// whose probe word equals the upcoming bytes' are compared (a value shorter than the probe window always is).
 struct PrefixMemo<Value> {
-    private var starts: [Int] = []
-    private var lengths: [Int] = []
-    private var depths: [Int] = []
-    /// Index in `values` of each remembered byte sequence.
-    private var slots: [Int] = []
-    /// The 8 bytes at `probe` of each remembered value (0 when the value is shorter than `probe + 8`).
-    private var probes: [UInt64] = []
+    /// One remembered byte sequence.
+    private struct Entry {
+        var start: Int
+        var length: Int
+        var depth: Int
+        /// Index in `values`.
+        var slot: Int
+        /// The 8 bytes at `probe` (0 when the value is shorter than `probe + 8`).
+        var probe: UInt64
+    }
+    private var entries: [Entry] = []
     /// Offset of the first byte where remembered values differ from the first one (0 until there are two).
     private var probe = 0
     /// Every value handed out by ``read(_:_:)``, by index (remembered ones and those that could not be), and those
@@ -88,7 +92,7 @@ struct PrefixMemo<Value> {
     /// full) are stored under a new index each time.
     @inline(__always)
     mutating func read(_ r: inout JSONReader, _ parse: (inout JSONReader) throws -> Value) throws -> Int {
-        if let k = try lookup(&r) { return slots[k] }
+        if let k = try lookup(&r) { return entries[k].slot }
         let (pos, depth) = (r.pos, r.depth)
         values.append(try parse(&r))
         remember(r, start: pos, depth: depth, slot: values.count - 1)
@@ -100,7 +104,7 @@ struct PrefixMemo<Value> {
     @inline(__always)
     mutating func lookupValue(_ r: inout JSONReader) throws -> Value? {
         guard let k = try lookup(&r) else { return nil }
-        return values[slots[k]]
+        return values[entries[k].slot]
     }
 
     /// Remembers `value`, decoded from `start` (at `depth`) to the reader position, if it is a container and there
@@ -115,17 +119,17 @@ struct PrefixMemo<Value> {
     @inline(__always)
     private mutating func lookup(_ r: inout JSONReader) throws -> Int? {
         let first = try r.peek()
-        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "["), !starts.isEmpty else { return nil }
+        guard first == UInt8(ascii: "{") || first == UInt8(ascii: "["), !entries.isEmpty else { return nil }
         let pos = r.pos
         let available = r.count - pos
         let word: UInt64? = probe + 8 <= available ? Self.word(r, pos + probe) : nil
         if candidate(last, word, r.depth), matches(last, r, pos, available) {
-            r.pos += lengths[last]
+            r.pos += entries[last].length
             return last
         }
-        for k in starts.indices where k != last && candidate(k, word, r.depth) && matches(k, r, pos, available) {
+        for k in entries.indices where k != last && candidate(k, word, r.depth) && matches(k, r, pos, available) {
             last = k
-            r.pos += lengths[k]
+            r.pos += entries[k].length
             return k
         }
         return nil
@@ -135,15 +139,16 @@ struct PrefixMemo<Value> {
     @inline(__always)
     private func remembers(_ r: JSONReader, start: Int) -> Bool {
         let first = r.base[start]
-        return (first == UInt8(ascii: "{") || first == UInt8(ascii: "[")) && starts.count < Self.capacity
+        return (first == UInt8(ascii: "{") || first == UInt8(ascii: "[")) && entries.count < Self.capacity
     }
 
     /// Whether remembered value `k` may be the upcoming one, given the upcoming bytes' probe word and depth.
     @inline(__always)
     private func candidate(_ k: Int, _ word: UInt64?, _ depth: Int) -> Bool {
-        guard depth <= depths[k] else { return false }
-        guard let word, lengths[k] >= probe + 8 else { return true }
-        return probes[k] == word
+        let e = entries[k]
+        guard depth <= e.depth else { return false }
+        guard let word, e.length >= probe + 8 else { return true }
+        return e.probe == word
     }
 
     @inline(__always)
@@ -155,30 +160,30 @@ struct PrefixMemo<Value> {
     private mutating func remember(_ r: JSONReader, start: Int, depth: Int, slot: Int) {
         guard remembers(r, start: start) else { return }
         let length = r.pos - start
-        starts.append(start)
-        lengths.append(length)
-        depths.append(depth)
-        slots.append(slot)
-        last = starts.count - 1
-        if starts.count > 1 {
+        if entries.isEmpty { entries.reserveCapacity(Self.capacity) }
+        entries.append(Entry(start: start, length: length, depth: depth, slot: slot, probe: 0))
+        last = entries.count - 1
+        if entries.count > 1 {
             // Where the new value first differs from the first one (distinct complete containers always differ
             // before either ends); the probe moves back to the earliest such offset.
-            let n = min(length, lengths[0])
+            let n = min(length, entries[0].length)
             var d = 0
-            while d < n, r.base[start + d] == r.base[starts[0] + d] { d += 1 }
-            if starts.count == 2 || d < probe {
+            while d < n, r.base[start + d] == r.base[entries[0].start + d] { d += 1 }
+            if entries.count == 2 || d < probe {
                 probe = d
-                probes = starts.indices.map { lengths[$0] >= probe + 8 ? Self.word(r, starts[$0] + probe) : 0 }
+                for k in entries.indices {
+                    entries[k].probe = entries[k].length >= probe + 8 ? Self.word(r, entries[k].start + probe) : 0
+                }
                 return
             }
         }
-        probes.append(length >= probe + 8 ? Self.word(r, start + probe) : 0)
+        entries[last].probe = length >= probe + 8 ? Self.word(r, start + probe) : 0
     }
 
     @inline(__always)
     private func matches(_ k: Int, _ r: JSONReader, _ pos: Int, _ available: Int) -> Bool {
-        let n = lengths[k]
-        return n <= available && memcmp(r.base + pos, r.base + starts[k], n) == 0
+        let n = entries[k].length
+        return n <= available && memcmp(r.base + pos, r.base + entries[k].start, n) == 0
     }
 }
 
