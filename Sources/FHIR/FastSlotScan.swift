@@ -73,11 +73,11 @@ struct SlotFactsEntry {
 /// appointmentType, comment, schedule) are decoded once per distinct byte sequence by the *full* readers, then
 /// mapped by the same `SlotMapping` functions, and reused (see ``PrefixMemo`` and ``ByteMemo``); each distinct
 /// combination of meta, serviceType, specialty, appointmentType and fullUrl base becomes one ``SlotFactsEntry``
-/// that all its slots share. Only `id` becomes a new string,
-/// and `fullUrl` too unless it is `…/Slot/<id>` (then its base is shared). The entry handed back for a fast slot
-/// is empty: the slot carries its fullUrl. Anything else — another resource type, `resourceType` not first, an
-/// escaped string where bytes are compared, any error — rewinds to the start of the entry and hands it to the
-/// full reader, so problems and error messages are exactly those of the full path.
+/// that all its slots share. Only `id` becomes a new string, and `fullUrl` too unless it is `…/Slot/<id>` (then
+/// its base is shared). The entry handed back for a fast slot is empty: the slot carries its fullUrl. Anything
+/// else — another resource type, `resourceType` not first, an escaped string where bytes are compared, any error —
+/// rewinds to the start of the entry and hands it to the full reader, so problems and error messages are exactly
+/// those of the full path.
 struct FastSlotScan {
     /// Slot entries read by the fast path, in bundle order.
     private(set) var slots: [FastSlot] = []
