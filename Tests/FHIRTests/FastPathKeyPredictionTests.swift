@@ -16,6 +16,8 @@ extension FastPathEquivalenceTests {
         ("\"comment\":", "\"commenu\":"),                       // same length, last byte differs (one word)
         ("\"start\":", "\"stars\":"),                           // same length, short token
         ("\"appointmentType\":", "\"appointmentTypf\":"),       // same length, second (overlapping) word
+        ("\"appointmentType\":", "\"appointXentType\":"),       // same length, only the middle word of three
+        ("\"appointmentType\":", "\"appointmentType\";"),       // the colon, read with the token, is wrong
         ("\"serviceType\":", "\"sErviceType\":"),               // same length, first word
         ("\"meta\":", "\"schedule\":{\"reference\":\"Schedule/none\"},\"meta\":"), // an extra key shifts the order
         ("\"status\":\"free\"}", "\"status\":\"free\",\"status\":\"busy\"}"), // a repeated key (the last wins)
