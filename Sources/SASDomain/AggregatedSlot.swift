@@ -135,18 +135,21 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         @usableFromInline var practitionerFamilyName: String?
         @usableFromInline var practitionerGivenName: String?
         @usableFromInline var site: SlotSite
+        /// The structures of the Schedule side (practice, SOS association), those of its slots unless one has its own.
+        @usableFromInline var structures: [SlotStructure]
         @usableFromInline var schedule: String?
         @usableFromInline var practitionerID: String?
         @usableFromInline var practitionerRole: String?
         @usableFromInline var location: String?
 
         init(flow: SlotFlow, practitioner: IDNPS?, practitionerFamilyName: String?, practitionerGivenName: String?,
-             site: SlotSite, source: SlotSourceIDs) {
+             site: SlotSite, structures: [SlotStructure], source: SlotSourceIDs) {
             self.flow = flow
             self.practitioner = practitioner
             self.practitionerFamilyName = practitionerFamilyName
             self.practitionerGivenName = practitionerGivenName
             self.site = site
+            self.structures = structures
             schedule = source.schedule
             practitionerID = source.practitioner
             practitionerRole = source.practitionerRole
@@ -156,12 +159,13 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         @usableFromInline
         func copy() -> Owner {
             Owner(flow: flow, practitioner: practitioner, practitionerFamilyName: practitionerFamilyName,
-                  practitionerGivenName: practitionerGivenName, site: site,
+                  practitionerGivenName: practitionerGivenName, site: site, structures: structures,
                   source: SlotSourceIDs(schedule: schedule, practitioner: practitionerID, practitionerRole: practitionerRole,
                                         location: location))
         }
 
-        /// Field-by-field equality (two owners built apart from the same Schedule are equal).
+        /// Field-by-field equality (two owners built apart from the same Schedule are equal); structures are compared
+        /// as the slots' (a slot may have its own).
         func same(as o: Owner) -> Bool {
             self === o || (flow == o.flow && practitioner == o.practitioner && practitionerFamilyName == o.practitionerFamilyName
                 && practitionerGivenName == o.practitionerGivenName && site == o.site && schedule == o.schedule
@@ -221,7 +225,8 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     final class Storage: @unchecked Sendable { // mutated only while uniquely referenced (see `writable`)
         @usableFromInline var owner: Owner
         @usableFromInline var facts: Facts
-        @usableFromInline var structures: [SlotStructure]
+        /// The slot's own structures; nil: the owner's (most slots: no retain of an array of their own).
+        @usableFromInline var ownStructures: [SlotStructure]?
         @usableFromInline var start: Date
         @usableFromInline var end: Date
         @usableFromInline var assumedLocalTime: Bool
@@ -231,11 +236,11 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         @usableFromInline var slotID: String?
         @usableFromInline var explicitFullUrl: String?
 
-        init(owner: Owner, facts: Facts, structures: [SlotStructure], start: Date, end: Date, assumedLocalTime: Bool,
+        init(owner: Owner, facts: Facts, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
              bookingURL: String?, slotID: String?, fullUrl: String?, fullUrlFromBase: Bool) {
             self.owner = owner
             self.facts = facts
-            self.structures = structures
+            ownStructures = structures
             self.start = start
             self.end = end
             self.assumedLocalTime = assumedLocalTime
@@ -247,9 +252,12 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
 
         @usableFromInline
         func copy() -> Storage {
-            Storage(owner: owner, facts: facts, structures: structures, start: start, end: end,
+            Storage(owner: owner, facts: facts, structures: ownStructures, start: start, end: end,
                     assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: slotID, fullUrl: explicitFullUrl, fullUrlFromBase: fullUrlFromBase)
         }
+
+        /// The slot's structures.
+        @inlinable var structures: [SlotStructure] { ownStructures ?? owner.structures }
 
         /// The entry's fullUrl.
         var fullUrl: String? {
@@ -321,7 +329,7 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     /// Structures: practice IDNST, CPTS (FINESS) or SOS association (SIRET).
     @inlinable public var structures: [SlotStructure] {
         get { storage.structures }
-        set { writable.structures = newValue }
+        set { writable.ownStructures = newValue }
     }
     /// Consultation site.
     @inlinable public var site: SlotSite {
@@ -413,10 +421,10 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
                 consultationTypes: ConsultationTypes = [], bookingMode: BookingMode? = nil, reasons: [String] = [],
                 specialties: [SlotSpecialty] = [], bookingURL: String? = nil, source: SlotSourceIDs = SlotSourceIDs()) {
         let owner = Owner(flow: flow, practitioner: practitioner, practitionerFamilyName: practitionerFamilyName,
-                          practitionerGivenName: practitionerGivenName, site: site, source: source)
+                          practitionerGivenName: practitionerGivenName, site: site, structures: structures, source: source)
         let facts = Facts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
                           specialties: specialties, fullUrlBase: nil)
-        storage = Storage(owner: owner, facts: facts, structures: structures, start: start, end: end,
+        storage = Storage(owner: owner, facts: facts, structures: nil, start: start, end: end,
                           assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: source.slot, fullUrl: source.fullUrl, fullUrlFromBase: false)
     }
 
@@ -436,7 +444,7 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     public init(template: __shared AggregatedSlot, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
                 facts: __shared SharedFacts, bookingURL: String?, slotID: String?, fullUrl: String?, fullUrlFromBase: Bool = false) {
         let t = template.storage
-        storage = Storage(owner: t.owner, facts: facts.box, structures: structures ?? t.structures, start: start, end: end,
+        storage = Storage(owner: t.owner, facts: facts.box, structures: structures ?? t.ownStructures, start: start, end: end,
                           assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrlFromBase ? nil : fullUrl,
                           fullUrlFromBase: fullUrlFromBase && facts.box.fullUrlBase != nil && slotID != nil)
     }

@@ -97,6 +97,21 @@ struct AggregatedSlotStorageTests {
         #expect(b.kinds == [.public, .pro] && b.reasons == ["Suivi"] && b.source.fullUrl == "https://e.example/fhir/Slot/b")
         #expect(a.source.fullUrl == "https://e.example/fhir/Slot/a") // its own copy of the facts keeps the base
 
+        // Structures: a slot's own (CPTS added) or, by default, its template's — including a template's own ones.
+        let cpts = SlotStructure(role: .cpts, name: "CPTS")
+        var withCPTS = AggregatedSlot(template: template, structures: template.structures + [cpts], start: b.start,
+                                      end: b.end, assumedLocalTime: false, facts: facts, bookingURL: nil, slotID: "d",
+                                      fullUrl: nil, fullUrlFromBase: true)
+        #expect(withCPTS.structures.count == 2 && b.structures == template.structures)
+        let fromCPTS = AggregatedSlot(template: withCPTS, structures: nil, start: b.start, end: b.end, assumedLocalTime: false,
+                                      facts: facts, bookingURL: nil, slotID: "e", fullUrl: nil, fullUrlFromBase: true)
+        #expect(fromCPTS.structures == withCPTS.structures)
+        withCPTS.structures.removeAll()
+        #expect(withCPTS.structures.isEmpty && fromCPTS.structures.count == 2 && template.structures.count == 1)
+        var renamed = b
+        renamed.structures[0].name = "Autre"
+        #expect(renamed.structures[0].name == "Autre" && b.structures[0].name == "Cabinet" && renamed != b)
+
         // A new slot id written through `source` keeps the fullUrl the slot had (now written out).
         var c = made("c")
         c.source.slot = "renamed"
