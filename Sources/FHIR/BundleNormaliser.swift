@@ -72,41 +72,41 @@ public enum BundleNormaliser {
 
         let fastFacts = fast?.facts ?? []
         fastSlots.withUnsafeMutableBufferPointer { fastSlots in // in place: copying a FastSlot retains its fields
-          fastFacts.withUnsafeBufferPointer { fastFacts in
-            for i in entries.indices { // by index: copying each BundleEntry would retain all its fields
-                if nextFast < fastSlots.count, fastSlots[nextFast].entry == i {
-                    let slot = fastSlots.baseAddress! + nextFast
-                    run.add(slot, facts: fastFacts.baseAddress! + slot.pointee.facts, entry: i,
-                            schedule: .fast(slot.pointee.schedule))
-                    nextFast += 1
-                    continue
-                }
-                let entry = entries[i]
-                if let issue = entry.decodingIssue {
-                    run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .undecodableEntry,
-                                                            message: issue.description))
-                    continue
-                }
-                guard let resource = entry.resource else {
-                    run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .missingElement,
-                                                            message: "entry without resource"))
-                    continue
-                }
-                guard case .slot(let slot) = resource else {
-                    if case .unknown(let type, _) = resource { run.result.unknownResourceTypes[type, default: 0] += 1 }
-                    continue
-                }
-                if index.duplicates[i] != nil { run.result.dropped[.duplicate, default: 0] += 1; continue }
-                var modelSlot = FastSlot(entry: i)
-                (modelSlot.id, modelSlot.isFree, modelSlot.start, modelSlot.end) = (slot.id, slot.status == "free", slot.start, slot.end)
-                modelSlot.bookingURL = SlotMapping.bookingURL(slot.comment)
-                modelSlot.fullUrl = entry.fullUrl
-                let facts = SlotFactsEntry(slot)
-                withUnsafeMutablePointer(to: &modelSlot) { modelSlot in
-                    withUnsafePointer(to: facts) { run.add(modelSlot, facts: $0, entry: i, schedule: .model(slot)) }
+            fastFacts.withUnsafeBufferPointer { fastFacts in
+                for i in entries.indices { // by index: copying each BundleEntry would retain all its fields
+                    if nextFast < fastSlots.count, fastSlots[nextFast].entry == i {
+                        let slot = fastSlots.baseAddress! + nextFast
+                        run.add(slot, facts: fastFacts.baseAddress! + slot.pointee.facts, entry: i,
+                                schedule: .fast(slot.pointee.schedule))
+                        nextFast += 1
+                        continue
+                    }
+                    let entry = entries[i]
+                    if let issue = entry.decodingIssue {
+                        run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .undecodableEntry,
+                                                                message: issue.description))
+                        continue
+                    }
+                    guard let resource = entry.resource else {
+                        run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .missingElement,
+                                                                message: "entry without resource"))
+                        continue
+                    }
+                    guard case .slot(let slot) = resource else {
+                        if case .unknown(let type, _) = resource { run.result.unknownResourceTypes[type, default: 0] += 1 }
+                        continue
+                    }
+                    if index.duplicates[i] != nil { run.result.dropped[.duplicate, default: 0] += 1; continue }
+                    var modelSlot = FastSlot(entry: i)
+                    (modelSlot.id, modelSlot.isFree, modelSlot.start, modelSlot.end) = (slot.id, slot.status == "free", slot.start, slot.end)
+                    modelSlot.bookingURL = SlotMapping.bookingURL(slot.comment)
+                    modelSlot.fullUrl = entry.fullUrl
+                    let facts = SlotFactsEntry(slot)
+                    withUnsafeMutablePointer(to: &modelSlot) { modelSlot in
+                        withUnsafePointer(to: facts) { run.add(modelSlot, facts: $0, entry: i, schedule: .model(slot)) }
+                    }
                 }
             }
-          }
         }
         return run.result
     }

@@ -1,9 +1,9 @@
 import Foundation
 
-// Per-document memo tables keyed by raw JSON bytes, for the fast slot path. Editors repeat the same sub-values
-// (meta, serviceType, specialty, appointmentType, comment, schedule) hundreds of times per bundle; decoding each
-// distinct value once with the full reader and reusing the result for identical bytes keeps the full reader's
-// exact semantics while skipping most of the work. Offsets refer to the document being decoded: a memo is only
+// Per-document memo tables keyed by raw JSON bytes, for the fast slot path and (``DocumentMemo``) the full readers.
+// Editors repeat the same sub-values (meta, serviceType, specialty, appointmentType, comment, schedule, identifier
+// types) hundreds of times per bundle; decoding each distinct value once with the full reader and reusing the result
+// for identical bytes keeps the full reader's exact semantics while skipping most of the work. Offsets refer to the document being decoded: a memo is only
 // valid inside the `withUnsafeBytes` scope of one decode (it is created and dropped per bundle).
 
 /// A fast non-cryptographic hash of bytes (8 bytes per step; the length is mixed in last, so that a scan can hash
@@ -99,8 +99,9 @@ struct PrefixMemo<Value> {
         return values.count - 1
     }
 
-    /// The remembered value at the reader position (the reader then moves past it), if any. With ``store(_:_:start:depth:)``,
-    /// for callers that decode in between without holding an access to the memo (nested values may use the same memo).
+    /// The remembered value at the reader position (the reader then moves past it), if any. With
+    /// ``store(_:_:start:depth:)``, for callers that decode in between without holding an access to the memo (nested
+    /// values may use the same memo).
     @inline(__always)
     mutating func lookupValue(_ r: inout JSONReader) throws -> Value? {
         guard let k = try lookup(&r) else { return nil }
