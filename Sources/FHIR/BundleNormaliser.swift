@@ -24,7 +24,7 @@ public enum BundleNormaliser {
         // Fast slots stay out of BundleIndex (indexing them costs more than reading them); that is only invisible
         // when no fullUrl or Slot key repeats, since then no entry is a duplicate because of a fast slot.
         guard !scan.slots.isEmpty else { return normalise(bundle: bundle, flow: flow, window: window, now: now) }
-        guard FastSlotScan.keysAreUnique(entries, scan.slots) else { return nil }
+        guard scan.keysAreUnique(entries) else { return nil }
         var fast: FastSlotScan? = consume scan // the only reference to the slots, which the normaliser then consumes
         return normalise(bundle: bundle, fast: &fast, flow: flow, window: window, now: now)
     }
@@ -46,8 +46,8 @@ public enum BundleNormaliser {
         return normalise(bundle: bundle, fast: &none, flow: flow, window: window, now: now)
     }
 
-    /// `fast` holds the Slot entries read by the fast path (their `BundleEntry` is empty); their strings are moved
-    /// into the domain slots, so `fast` is left without slots.
+    /// `fast` holds the Slot entries read by the fast path (their `BundleEntry` is empty); its slots and ids are
+    /// handed to the domain slots, so `fast` is left without them.
     static func normalise(bundle: FHIRBundle, fast: inout FastSlotScan?, flow: SlotFlow, window: ClosedRange<Date>,
                           now: Date) -> NormalisationResult {
         let entries = bundle.entry ?? []
@@ -66,13 +66,14 @@ public enum BundleNormaliser {
             result.problems.append(EntryProblem(entryIndex: i, fullUrl: entries[i].fullUrl, reason: .duplicateID, message: why))
         }
         var run = NormaliserRun(flow: flow, window: window, now: now, result: result, graph: SlotGraph(index: index),
-                                fastSchedules: fast?.schedules ?? [])
-        var fastSlots = fast?.takeSlots() ?? []
+                                fastSchedules: fast?.schedules ?? [], ids: fast?.takeIDArena(), comments: fast?.comments ?? [],
+                                fullUrls: fast?.fullUrls ?? [])
+        let fastSlots = fast?.takeSlots() ?? []
         var nextFast = 0
 
         let fastFacts = fast?.facts ?? []
-        fastSlots.withUnsafeMutableBufferPointer { fastSlots in // in place: copying a FastSlot retains its fields
-            fastFacts.withUnsafeBufferPointer { fastFacts in
+        fastSlots.withUnsafeBufferPointer { fastSlots in
+            fastFacts.withUnsafeBufferPointer { fastFacts in // in place: copying a SlotFactsEntry retains its fields
                 for i in entries.indices { // by index: copying each BundleEntry would retain all its fields
                     if nextFast < fastSlots.count, fastSlots[nextFast].entry == i {
                         let slot = fastSlots.baseAddress! + nextFast
@@ -98,12 +99,14 @@ public enum BundleNormaliser {
                     }
                     if index.duplicates[i] != nil { run.result.dropped[.duplicate, default: 0] += 1; continue }
                     var modelSlot = FastSlot(entry: i)
-                    (modelSlot.id, modelSlot.isFree, modelSlot.start, modelSlot.end) = (slot.id, slot.status == "free", slot.start, slot.end)
-                    modelSlot.bookingURL = SlotMapping.bookingURL(slot.comment)
-                    modelSlot.fullUrl = entry.fullUrl
+                    (modelSlot.isFree, modelSlot.start, modelSlot.end) = (slot.status == "free", slot.start, slot.end)
+                    let strings = SlotStrings(id: SlotText(slot.id), bookingURL: SlotMapping.bookingURL(slot.comment),
+                                              fullUrl: entry.fullUrl)
                     let facts = SlotFactsEntry(slot)
-                    withUnsafeMutablePointer(to: &modelSlot) { modelSlot in
-                        withUnsafePointer(to: facts) { run.add(modelSlot, facts: $0, entry: i, schedule: .model(slot)) }
+                    withUnsafePointer(to: modelSlot) { modelSlot in
+                        withUnsafePointer(to: facts) {
+                            run.add(modelSlot, facts: $0, entry: i, schedule: .model(slot), model: strings)
+                        }
                     }
                 }
             }
@@ -192,6 +195,10 @@ struct NormaliserRun {
     /// Fast path: distinct `Slot.schedule` values (index 0 = none) and their memoised walks.
     let fastSchedules: [Reference?]
     private var fastWalks: [ScheduleWalk?]
+    /// The fast slots' ids, booking URLs and fullUrls (see ``FastSlot``).
+    let ids: TextArena?
+    let comments: [String?]
+    let fullUrls: [String]
 
     /// Where the slot's Schedule reference comes from.
     enum ScheduleSource {
@@ -200,13 +207,16 @@ struct NormaliserRun {
     }
 
     init(flow: SlotFlow, window: ClosedRange<Date>, now: Date, result: NormalisationResult, graph: SlotGraph,
-         fastSchedules: [Reference?]) {
+         fastSchedules: [Reference?], ids: TextArena? = nil, comments: [String?] = [], fullUrls: [String] = []) {
         self.flow = flow
         self.window = window
         self.now = now
         self.result = result
         self.graph = graph
         self.fastSchedules = fastSchedules
+        self.ids = ids
+        self.comments = comments
+        self.fullUrls = fullUrls
         fastWalks = Array(repeating: nil, count: fastSchedules.count)
     }
 
@@ -224,13 +234,25 @@ struct NormaliserRun {
         }
     }
 
-    /// `read` and `facts` point to the slot and its facts (pointers: passing them by value would retain each of
-    /// their fields). The slot's strings are moved into the domain slot.
-    mutating func add(_ read: UnsafeMutablePointer<FastSlot>, facts: UnsafePointer<SlotFactsEntry>, entry i: Int,
-                      schedule: ScheduleSource) {
+    /// The strings of a fast slot, from the scan's tables.
+    private func strings(_ slot: UnsafePointer<FastSlot>) -> SlotStrings {
+        var id = SlotText(nil)
+        if let span = slot.pointee.arenaID, let ids {
+            id = SlotText(arena: ids, offset: span.lowerBound, length: span.count) ?? SlotText(slot.pointee.idString(ids.bytes))
+        }
+        let k = slot.pointee.fullUrl
+        return SlotStrings(id: id, bookingURL: comments[slot.pointee.comment], fullUrl: k > 0 ? fullUrls[k - 1] : nil)
+    }
+
+    /// `read` and `facts` point to the slot and its facts (pointers: passing a `SlotFactsEntry` by value would
+    /// retain each of its fields); `model`: the strings of a slot read by the full path (nil: a fast slot's).
+    mutating func add(_ read: UnsafePointer<FastSlot>, facts: UnsafePointer<SlotFactsEntry>, entry i: Int,
+                      schedule: ScheduleSource, model: SlotStrings? = nil) {
         func problem(_ reason: EntryProblem.Reason, _ message: String) {
-            result.problems.append(EntryProblem(entryIndex: i, fullUrl: read.pointee.fullUrl(base: facts.pointee.fullUrlBase),
-                                                reason: reason, message: "Slot/\(read.pointee.id ?? "?"): \(message)"))
+            let own = model ?? strings(read)
+            let fullUrl = read.pointee.fullUrlFromBase ? (facts.pointee.fullUrlBase ?? "") + (own.id.string ?? "") : own.fullUrl
+            result.problems.append(EntryProblem(entryIndex: i, fullUrl: fullUrl, reason: reason,
+                                                message: "Slot/\(own.id.string ?? "?"): \(message)"))
         }
         guard read.pointee.isFree else { result.dropped[.notFree, default: 0] += 1; return }
         guard let start = read.pointee.start, let end = read.pointee.end else {
@@ -268,12 +290,9 @@ struct NormaliserRun {
             }
             structures = extended
         }
-        // One storage per slot: the template's Schedule side and the shared facts, referenced, plus its own fields
-        // (moved out of the read slot, which is not used again).
-        var id: String?, bookingURL: String?, fullUrl: String?
-        swap(&id, &read.pointee.id)
-        swap(&bookingURL, &read.pointee.bookingURL)
-        swap(&fullUrl, &read.pointee.fullUrl)
+        // One storage per slot: the template's Schedule side and the shared facts, referenced, plus its own fields.
+        let own = model ?? strings(read)
+        let (id, bookingURL, fullUrl) = own.parts()
         result.slots.append(AggregatedSlot(
             template: walk.template, structures: structures, start: start.date, end: end.date,
             assumedLocalTime: start.assumedLocalTime || end.assumedLocalTime, facts: facts.pointee.shared,

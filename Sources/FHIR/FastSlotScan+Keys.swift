@@ -9,8 +9,8 @@ extension FastSlotScan {
     /// normaliser follows can usefully land on a Slot. Hashes are compared, so a (rare) collision only costs a
     /// trip through the full path. Non-ASCII values also go to the full path: `String` equality is Unicode
     /// canonical equivalence, which byte hashes do not model.
-    static func keysAreUnique(_ entries: [BundleEntry], _ slots: [FastSlot]) -> Bool {
-        var fullUrls = HashSet64(capacity: entries.count)
+    func keysAreUnique(_ entries: [BundleEntry]) -> Bool {
+        var urlKeys = HashSet64(capacity: entries.count)
         var slotKeys = HashSet64(capacity: entries.count)
         var next = 0
         for i in entries.indices {
@@ -18,23 +18,24 @@ extension FastSlotScan {
                 // Fast slot: hashes were taken from the bytes while reading (ASCII only, unescaped).
                 let k = next // fields are read in place: copying a FastSlot would retain all of them
                 next += 1
-                if let hash = slots[k].fullUrlHash, !fullUrls.insert(hash) { return false }
+                if let hash = slots[k].fullUrlHash, !urlKeys.insert(hash) { return false }
                 if let hash = slots[k].idHash, !slotKeys.insert(hash) { return false }
                 if slots[k].fullUrlHash != nil, !slots[k].fullUrlFromBase,
-                   !insertSuffixKey(slots[k].fullUrl, id: slots[k].id, into: &slotKeys) { return false }
+                   !Self.insertSuffixKey(slots[k].fullUrl > 0 ? self.fullUrls[slots[k].fullUrl - 1] : nil, id: slots[k].idString(idBytes),
+                                         into: &slotKeys) { return false }
                 continue
             }
             guard let resource = entries[i].resource else { continue } // not indexed by BundleIndex either
             let fullUrl = entries[i].fullUrl
             if let fullUrl {
-                guard let hash = asciiHash(fullUrl, seed: 1), fullUrls.insert(hash) else { return false }
+                guard let hash = Self.asciiHash(fullUrl, seed: 1), urlKeys.insert(hash) else { return false }
             }
             guard case .slot(let slot) = resource else { continue }
             if let id = slot.id {
-                guard let hash = asciiHash(id, seed: 2), slotKeys.insert(hash) else { return false }
+                guard let hash = Self.asciiHash(id, seed: 2), slotKeys.insert(hash) else { return false }
             }
             let namesID = fullUrl.flatMap { url in slot.id.map { Self.fullUrl(url, endsWithSlotID: $0) } } ?? false
-            if !namesID, !insertSuffixKey(fullUrl, id: slot.id, into: &slotKeys) { return false }
+            if !namesID, !Self.insertSuffixKey(fullUrl, id: slot.id, into: &slotKeys) { return false }
         }
         return true
     }

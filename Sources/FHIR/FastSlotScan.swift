@@ -1,22 +1,27 @@
 import Foundation
 import SASDomain
 
-/// One `Slot` entry read by the fast path: only what normalisation needs, with repeated values shared.
+/// One `Slot` entry read by the fast path: only what normalisation needs, with repeated values shared. Holds no
+/// reference (strings are indices into the scan's tables), so building, moving and freeing 600 of them per bundle
+/// counts no reference.
 struct FastSlot {
     /// Index in `Bundle.entry`.
     var entry: Int
     /// Index into ``FastSlotScan/schedules`` (0: no schedule reference).
     var schedule = 0
-    var id: String?
+    /// The id's bytes in ``FastSlotScan/idBytes`` (nil: no id).
+    var arenaID: Range<Int>?
     var isFree = false
     var start: FHIRInstant?
     var end: FHIRInstant?
-    /// From `comment` (per slot: it usually names the practitioner, so it would split the shared facts).
-    var bookingURL: String?
+    /// Index into ``FastSlotScan/comments``: the booking URL from `comment` (0: none). Per slot: it usually names
+    /// the practitioner, so it would split the shared facts.
+    var comment = 0
     /// Index into ``FastSlotScan/facts``: the slot-level facts, shared with the slots that have the same.
     var facts = 0
-    /// The entry's fullUrl, unless it is the facts' `fullUrlBase` followed by `id` (`fullUrlFromBase`).
-    var fullUrl: String?
+    /// Index + 1 into ``FastSlotScan/fullUrls``: the entry's fullUrl (0: none, or the facts' `fullUrlBase` followed
+    /// by the id when `fullUrlFromBase`).
+    var fullUrl = 0
     var fullUrlFromBase = false
     /// Byte hashes of `fullUrl` and `id` (nil when absent), for ``FastSlotScan/keysAreUnique(_:_:)``.
     var fullUrlHash: UInt64?
@@ -28,10 +33,22 @@ struct FastSlot {
 
     init(entry: Int) { self.entry = entry }
 
-    /// The fullUrl, built when a fast slot's is `base + id` (for problems, which are rare).
-    func fullUrl(base: String?) -> String? {
-        fullUrlFromBase ? (base ?? "") + (id ?? "") : fullUrl
+    /// The id as a string (for problems and the rare checks that need one); `idBytes`: the scan's.
+    func idString(_ idBytes: [UInt8]) -> String? {
+        guard let arenaID else { return nil }
+        return idBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[arenaID]), as: UTF8.self) }
     }
+}
+
+/// The strings of a slot, given to ``NormaliserRun/add(_:facts:entry:schedule:strings:)``: a model Slot's own (full
+/// path), or taken from the scan's tables (fast path).
+struct SlotStrings {
+    var id: SlotText
+    var bookingURL: String?
+    var fullUrl: String?
+
+    /// The three, taken apart (each then moves into the domain slot without a copy).
+    consuming func parts() -> (SlotText, String?, String?) { (id, bookingURL, fullUrl) }
 }
 
 /// Indices of a slot's memoised values (0: element absent; otherwise index + 1 in the memo's values).
@@ -73,8 +90,8 @@ struct SlotFactsEntry {
 /// appointmentType, comment, schedule) are decoded once per distinct byte sequence by the *full* readers, then
 /// mapped by the same `SlotMapping` functions, and reused (see ``PrefixMemo`` and ``ByteMemo``); each distinct
 /// combination of meta, serviceType, specialty, appointmentType and fullUrl base becomes one ``SlotFactsEntry``
-/// that all its slots share. Only `id` becomes a new string, and `fullUrl` too unless it is `…/Slot/<id>` (then
-/// its base is shared). The entry handed back for a fast slot is empty: the slot carries its fullUrl. Anything
+/// that all its slots share. The ids are copied into one byte arena (``idBytes``, a ``TextArena`` for the domain
+/// slots), and `fullUrl` becomes a new string unless it is `…/Slot/<id>` (then its base is shared). The entry handed back for a fast slot is empty: the slot carries its fullUrl. Anything
 /// else — another resource type, `resourceType` not first, an escaped string where bytes are compared, any error —
 /// rewinds to the start of the entry and hands it to the full reader, so problems and error messages are exactly
 /// those of the full path.
@@ -85,12 +102,18 @@ struct FastSlotScan {
     private(set) var schedules: [Reference?] = [nil]
     /// Distinct combinations of slot-level facts (see ``FastSlot/facts``).
     private(set) var facts: [SlotFactsEntry] = []
+    /// The ids of the fast slots, one after the other (ASCII, see ``FastSlot/arenaID``).
+    private(set) var idBytes: [UInt8] = []
+    /// Distinct booking URLs (see ``FastSlot/comment``); index 0 stands for none.
+    private(set) var comments: [String?] = [nil]
+    /// The fullUrls that are not `base + id` (see ``FastSlot/fullUrl``).
+    private(set) var fullUrls: [String] = []
     private var entryCount = 0
     private var metaMemo = PrefixMemo<SlotKinds>()
     private var serviceMemo = PrefixMemo<ServiceFacts>()
     private var specialtyMemo = PrefixMemo<[SlotSpecialty]>()
     private var appointmentMemo = PrefixMemo<BookingMode?>()
-    private var commentMemo = ByteMemo<String?>()
+    private var commentMemo = ByteMemo<Int>()
     /// Distinct fullUrl bases (`…/Slot/`), by index.
     private var bases: [String] = []
     private var baseMemo = ByteMemo<Int>()
@@ -102,7 +125,7 @@ struct FastSlotScan {
     /// The last `schedule`, `comment` and fullUrl base values (slots usually come grouped by schedule): checked
     /// before hashing.
     private var lastSchedule: (start: Int, length: Int, value: Int)?
-    private var lastComment: (start: Int, length: Int, value: String?)?
+    private var lastComment: (start: Int, length: Int, value: Int)?
     private var lastBase: (start: Int, length: Int, value: Int)?
     /// Keys of the last entry and Slot read, tried first (see ``KeyPredictor``).
     private var entryKeys = KeyPredictor<E>()
@@ -157,7 +180,8 @@ struct FastSlotScan {
                     slots[k].key.base = baseIndex(r, url.start, url.end - id.count) + 1
                     slots[k].fullUrlFromBase = true
                 } else {
-                    slots[k].fullUrl = url.string(r)
+                    fullUrls.append(url.string(r))
+                    slots[k].fullUrl = fullUrls.count
                 }
             }
             slots[k].facts = factsIndex(slots[k].key)
@@ -176,6 +200,13 @@ struct FastSlotScan {
         var taken: [FastSlot] = []
         swap(&taken, &slots)
         return taken
+    }
+
+    /// The ids' bytes as the arena the domain slots share, handed over.
+    mutating func takeIDArena() -> TextArena {
+        var taken: [UInt8] = []
+        swap(&taken, &idBytes)
+        return TextArena(taken)
     }
 
     /// The index in `facts` of a combination of memoised values, added when new.
@@ -245,7 +276,13 @@ struct FastSlotScan {
             case .resourceType?: _ = try Self.stringEquals(&r, "Slot")
             case .id?:
                 let id = try Self.readASCII(&r, seed: 2)
-                (slot.id, slot.idHash, slot.idRange) = (id?.string(r), id?.hash, id.map { $0.start..<$0.end })
+                (slot.idHash, slot.idRange, slot.arenaID) = (id?.hash, id.map { $0.start..<$0.end }, nil)
+                if let id {
+                    if idBytes.isEmpty { idBytes.reserveCapacity(r.count / 32) } // ids are ~3 % of a Slot entry
+                    let at = idBytes.count
+                    idBytes.append(contentsOf: UnsafeBufferPointer(start: r.base + id.start, count: id.end - id.start))
+                    slot.arenaID = at..<idBytes.count
+                }
             case .meta?: slot.key.meta = try metaMemo.read(&r) { r in SlotMapping.kinds(try r.read(Meta.self)) } + 1
             case .ext?: _ = try r.readArray(of: Extension.self)
             case .identifier?: _ = try r.readArray(of: Identifier.self)
@@ -265,7 +302,7 @@ struct FastSlotScan {
             case .start?: slot.start = try readInstant(&r)
             case .end?: slot.end = try readInstant(&r)
             case .overbooked?: _ = try r.readBool()
-            case .comment?: slot.bookingURL = try readBookingURL(&r)
+            case .comment?: slot.comment = try readBookingURL(&r)
             case nil: try r.skipValue()
             }
         }
@@ -319,9 +356,15 @@ struct FastSlotScan {
         return end - start == word.utf8CodeUnitCount && memcmp(r.base + start, word.utf8Start, end - start) == 0
     }
 
-    /// `comment` → booking URL, memoised by the string's bytes (the same URL repeats for every slot of a practitioner).
-    private mutating func readBookingURL(_ r: inout JSONReader) throws -> String? {
-        guard try r.peek() == UInt8(ascii: "\"") else { return SlotMapping.bookingURL(try r.readString()) }
+    /// `comment` → index of the booking URL in `comments`, memoised by the string's bytes (the same URL repeats for
+    /// every slot of a practitioner).
+    private mutating func readBookingURL(_ r: inout JSONReader) throws -> Int {
+        func added(_ url: String?) -> Int {
+            guard url != nil else { return 0 }
+            comments.append(url)
+            return comments.count - 1
+        }
+        guard try r.peek() == UInt8(ascii: "\"") else { return added(SlotMapping.bookingURL(try r.readString())) }
         let at = r.pos
         if let last = lastComment, Self.bytesMatch(r, at, last.start, last.length) { // whole token, quotes included
             r.pos += last.length
@@ -330,19 +373,19 @@ struct FastSlotScan {
         let (start, end, escaped) = try r.scanString()
         if escaped {
             r.pos = at
-            return SlotMapping.bookingURL(try r.readString())
+            return added(SlotMapping.bookingURL(try r.readString()))
         }
         let hash = byteHash(r.base + start, end - start)
-        let url: String?
+        let k: Int
         if let known = commentMemo.lookup(r, start, end - start, hash: hash) {
-            url = known
+            k = known
         } else {
-            url = SlotMapping.bookingURL(String(decoding: UnsafeBufferPointer(start: r.base + start, count: end - start),
-                                                as: UTF8.self))
-            commentMemo.insert(url, start: start, length: end - start, hash: hash)
+            k = added(SlotMapping.bookingURL(String(decoding: UnsafeBufferPointer(start: r.base + start, count: end - start),
+                                                    as: UTF8.self)))
+            commentMemo.insert(k, start: start, length: end - start, hash: hash)
         }
-        lastComment = (at, r.pos - at, url)
-        return url
+        lastComment = (at, r.pos - at, k)
+        return k
     }
 
     /// `schedule` → index into `schedules`, memoised by the reference object's bytes.

@@ -210,13 +210,16 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     /// Slot-level facts made once and handed to every slot that has them (the normaliser's memo), so that building
     /// and freeing each slot counts one reference for all of them.
     public struct SharedFacts: Sendable {
-        let box: Facts
+        @usableFromInline let box: Facts
+        /// `box.fullUrlBase != nil`, read per slot without an access to the class's variable.
+        @usableFromInline let hasFullUrlBase: Bool
 
         /// `fullUrlBase`: what precedes the slot id in the fullUrl of slots built with `fullUrlFromBase`.
         public init(kinds: SlotKinds, consultationTypes: ConsultationTypes, bookingMode: BookingMode?, reasons: [String],
                     specialties: [SlotSpecialty], fullUrlBase: String? = nil) {
             box = Facts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
                         specialties: specialties, fullUrlBase: fullUrlBase)
+            hasFullUrlBase = fullUrlBase != nil
         }
     }
 
@@ -229,15 +232,17 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         @usableFromInline var ownStructures: [SlotStructure]?
         @usableFromInline var start: Date
         @usableFromInline var end: Date
-        @usableFromInline var assumedLocalTime: Bool
         @usableFromInline var bookingURL: String?
+        @usableFromInline var explicitFullUrl: String?
+        /// Usually a span of the arena of the slot's answer (see ``TextArena``).
+        @usableFromInline var slotID: SlotText
+        @usableFromInline var assumedLocalTime: Bool
         /// The fullUrl is `facts.fullUrlBase + slotID` (then `explicitFullUrl` is nil).
         @usableFromInline var fullUrlFromBase: Bool
-        @usableFromInline var slotID: String?
-        @usableFromInline var explicitFullUrl: String?
 
+        @inlinable
         init(owner: Owner, facts: Facts, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
-             bookingURL: String?, slotID: String?, fullUrl: String?, fullUrlFromBase: Bool) {
+             bookingURL: String?, slotID: SlotText, fullUrl: String?, fullUrlFromBase: Bool) {
             self.owner = owner
             self.facts = facts
             ownStructures = structures
@@ -262,7 +267,7 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         /// The entry's fullUrl.
         var fullUrl: String? {
             guard fullUrlFromBase else { return explicitFullUrl }
-            return (facts.fullUrlBase ?? "") + (slotID ?? "")
+            return (facts.fullUrlBase ?? "") + (slotID.string ?? "")
         }
 
         /// Whether both have the same fullUrl (without building either when both come from one base).
@@ -385,12 +390,12 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     public var source: SlotSourceIDs {
         get {
             let s = storage, o = s.owner
-            return SlotSourceIDs(slot: s.slotID, fullUrl: s.fullUrl, schedule: o.schedule, practitioner: o.practitionerID,
+            return SlotSourceIDs(slot: s.slotID.string, fullUrl: s.fullUrl, schedule: o.schedule, practitioner: o.practitionerID,
                                  practitionerRole: o.practitionerRole, location: o.location)
         }
         set {
             let s = writable
-            (s.slotID, s.explicitFullUrl, s.fullUrlFromBase) = (newValue.slot, newValue.fullUrl, false)
+            (s.slotID, s.explicitFullUrl, s.fullUrlFromBase) = (SlotText(newValue.slot), newValue.fullUrl, false)
             let o = storage.owner
             if o.schedule != newValue.schedule || o.practitionerID != newValue.practitioner
                 || o.practitionerRole != newValue.practitionerRole || o.location != newValue.location {
@@ -425,7 +430,8 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         let facts = Facts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
                           specialties: specialties, fullUrlBase: nil)
         storage = Storage(owner: owner, facts: facts, structures: nil, start: start, end: end,
-                          assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: source.slot, fullUrl: source.fullUrl, fullUrlFromBase: false)
+                          assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: SlotText(source.slot), fullUrl: source.fullUrl,
+                          fullUrlFromBase: false)
     }
 
     /// A slot with the fields of `template` (its practitioner, site, structures and Schedule-side source ids, shared
@@ -436,17 +442,19 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         self.init(template: template, structures: structures, start: start, end: end, assumedLocalTime: assumedLocalTime,
                   facts: SharedFacts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode,
                                      reasons: reasons, specialties: specialties),
-                  bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrl)
+                  bookingURL: bookingURL, slotID: SlotText(slotID), fullUrl: fullUrl)
     }
 
     /// A slot with the fields of `template` and slot-level facts shared with other slots (the normaliser's per-slot
     /// step). `fullUrl` nil with `fullUrlFromBase`: the fullUrl is the facts' `fullUrlBase` followed by `slotID`.
+    @inlinable
     public init(template: __shared AggregatedSlot, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
-                facts: __shared SharedFacts, bookingURL: String?, slotID: String?, fullUrl: String?, fullUrlFromBase: Bool = false) {
+                facts: __shared SharedFacts, bookingURL: __owned String?, slotID: __owned SlotText, fullUrl: __owned String?,
+                fullUrlFromBase: Bool = false) {
         let t = template.storage
         storage = Storage(owner: t.owner, facts: facts.box, structures: structures ?? t.ownStructures, start: start, end: end,
                           assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrlFromBase ? nil : fullUrl,
-                          fullUrlFromBase: fullUrlFromBase && facts.box.fullUrlBase != nil && slotID != nil)
+                          fullUrlFromBase: fullUrlFromBase && facts.hasFullUrlBase && !slotID.isNone)
     }
 
     /// Whether the slot can be booked (walk-in slots cannot; an unspecified mode counts as bookable).

@@ -68,7 +68,7 @@ struct AggregatedSlotStorageTests {
                                                fullUrlBase: "https://e.example/fhir/Slot/")
         func made(_ id: String) -> AggregatedSlot {
             AggregatedSlot(template: template, structures: nil, start: template.start, end: template.end,
-                           assumedLocalTime: false, facts: facts, bookingURL: "https://rdv.example.fr/\(id)", slotID: id,
+                           assumedLocalTime: false, facts: facts, bookingURL: "https://rdv.example.fr/\(id)", slotID: SlotText(id),
                            fullUrl: nil, fullUrlFromBase: true)
         }
         var a = made("a")
@@ -88,7 +88,7 @@ struct AggregatedSlotStorageTests {
                                                                      bookingMode: .routine, reasons: ["Suivi"],
                                                                      specialties: [SlotSpecialty(code: "SM54")],
                                                                      fullUrlBase: "https://e.example/fhir/Slot/"),
-                                   bookingURL: "https://rdv.example.fr/b", slotID: "b", fullUrl: nil, fullUrlFromBase: true)
+                                   bookingURL: "https://rdv.example.fr/b", slotID: SlotText("b"), fullUrl: nil, fullUrlFromBase: true)
         #expect(other == b && other.hashValue == b.hashValue) // equal facts built apart
 
         a.kinds = [.snp]
@@ -100,11 +100,11 @@ struct AggregatedSlotStorageTests {
         // Structures: a slot's own (CPTS added) or, by default, its template's — including a template's own ones.
         let cpts = SlotStructure(role: .cpts, name: "CPTS")
         var withCPTS = AggregatedSlot(template: template, structures: template.structures + [cpts], start: b.start,
-                                      end: b.end, assumedLocalTime: false, facts: facts, bookingURL: nil, slotID: "d",
+                                      end: b.end, assumedLocalTime: false, facts: facts, bookingURL: nil, slotID: SlotText("d"),
                                       fullUrl: nil, fullUrlFromBase: true)
         #expect(withCPTS.structures.count == 2 && b.structures == template.structures)
         let fromCPTS = AggregatedSlot(template: withCPTS, structures: nil, start: b.start, end: b.end, assumedLocalTime: false,
-                                      facts: facts, bookingURL: nil, slotID: "e", fullUrl: nil, fullUrlFromBase: true)
+                                      facts: facts, bookingURL: nil, slotID: SlotText("e"), fullUrl: nil, fullUrlFromBase: true)
         #expect(fromCPTS.structures == withCPTS.structures)
         withCPTS.structures.removeAll()
         #expect(withCPTS.structures.isEmpty && fromCPTS.structures.count == 2 && template.structures.count == 1)
@@ -118,6 +118,36 @@ struct AggregatedSlotStorageTests {
         #expect(c.source == SlotSourceIDs(slot: "renamed", fullUrl: "https://e.example/fhir/Slot/c", schedule: "sch"))
         c.source.fullUrl = nil
         #expect(c.source.fullUrl == nil && made("c").source.fullUrl == "https://e.example/fhir/Slot/c")
+    }
+
+    /// A slot id held in a shared arena reads, compares and hashes as the same id held as a string; ranges outside
+    /// the arena are refused; writing the id through `source` leaves the arena and the slots sharing it alone.
+    @Test func slotIDsHeldInAnArenaBehaveAsStrings() throws {
+        let arena = TextArena(Array("slot-1slot-22slot-1".utf8))
+        let one = try #require(SlotText(arena: arena, offset: 0, length: 6))
+        let two = try #require(SlotText(arena: arena, offset: 6, length: 7))
+        let oneAgain = try #require(SlotText(arena: arena, offset: 13, length: 6))
+        #expect(one.string == "slot-1" && two.string == "slot-22" && oneAgain.string == "slot-1")
+        #expect(one == oneAgain && one == SlotText("slot-1") && SlotText("slot-1") == oneAgain && one != two)
+        #expect(one.hashValue == SlotText("slot-1").hashValue && one.hashValue == oneAgain.hashValue)
+        #expect(one != SlotText(nil) && SlotText(nil) == SlotText(nil) && SlotText(nil).string == nil && SlotText(nil).isNone)
+        #expect(try #require(SlotText(arena: arena, offset: 19, length: 0)).string == "")
+        #expect(SlotText(arena: arena, offset: 14, length: 6) == nil && SlotText(arena: arena, offset: -1, length: 2) == nil
+            && SlotText(arena: arena, offset: 0, length: -1) == nil && SlotText(arena: arena, offset: 20, length: 0) == nil)
+
+        let template = Self.sample()
+        let facts = AggregatedSlot.SharedFacts(kinds: [.public], consultationTypes: .ambulatory, bookingMode: nil, reasons: [],
+                                               specialties: [], fullUrlBase: "https://e.example/fhir/Slot/")
+        func made(_ id: SlotText) -> AggregatedSlot {
+            AggregatedSlot(template: template, structures: nil, start: template.start, end: template.end, assumedLocalTime: false,
+                           facts: facts, bookingURL: nil, slotID: id, fullUrl: nil, fullUrlFromBase: true)
+        }
+        var a = made(one)
+        let b = made(two), c = made(SlotText("slot-1"))
+        #expect(a.source.slot == "slot-1" && a.source.fullUrl == "https://e.example/fhir/Slot/slot-1")
+        #expect(a == c && a.hashValue == c.hashValue && a.hasSameSource(as: c) && !a.hasSameSource(as: b))
+        a.source.slot = "autre"
+        #expect(a.source.slot == "autre" && b.source.slot == "slot-22" && made(one).source.slot == "slot-1")
     }
 
     @Test func equalValuesBuiltApartAreEqualAndHashAlike() {
