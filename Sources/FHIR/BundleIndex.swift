@@ -23,14 +23,22 @@ public enum ResolvedReference: Sendable {
 
 /// Reference-resolution index over one Bundle: `Type/id`, absolute `fullUrl`, fullUrl suffix `Type/id`,
 /// contained `#id` and identifier-only logical references. Duplicate ids keep the first entry.
+///
+/// Keys are looked up by the bytes of the reference (``StringKeyTable``): resolving `Practitioner/p1` builds no
+/// string, and building the index hashes each key once with a fast byte hash instead of `Hasher`.
 public struct BundleIndex: Sendable {
     /// The entries indexed (in bundle order).
     public let entries: [BundleEntry]
-    private var byKey: [TypeID: Int] = [:]
-    private var byFullUrl: [String: Int] = [:]
-    private var byIdentifier: [IdentifierKey: Int] = [:]
+    /// `Type/id` keys (parts: type, id).
+    private var byKey = StringKeyTable()
+    /// fullUrls (one part).
+    private var byFullUrl = StringKeyTable()
+    /// Identifiers (parts: type, system or "" when absent, value; and, with `anySystem`, type and value).
+    private var byIdentifier = StringKeyTable()
     /// Entry indices that repeat an already indexed `Type/id` or `fullUrl` (the first occurrence wins).
     public private(set) var duplicates: [Int: String] = [:]
+
+    private static let withSystem: UInt8 = 0, anySystem: UInt8 = 1
 
     /// Builds the index.
     public init(_ bundle: FHIRBundle) { self.init(entries: bundle.entry ?? []) }
@@ -40,35 +48,34 @@ public struct BundleIndex: Sendable {
         self.entries = entries
         var indexed = 0 // fast slots come without a resource and are not indexed: size the tables for the others
         for i in entries.indices where entries[i].resource != nil { indexed += 1 }
-        byKey.reserveCapacity(indexed)
-        byFullUrl.reserveCapacity(indexed)
-        for (i, entry) in entries.enumerated() {
-            guard let resource = entry.resource else { continue }
+        byKey.reserve(indexed)
+        byFullUrl.reserve(indexed)
+        for i in entries.indices { // by index: copying each entry would retain all its fields
+            guard let resource = entries[i].resource else { continue }
             let type = resource.resourceType
-            // The entry's keys: `Type/id`, and the fullUrl's `Type/id` suffix when it names another one (no array:
-            // one per entry would be an allocation each).
             let id = resource.id
-            var first = id.map { TypeID(type: type, id: $0) }
-            var second: TypeID?
-            if let fullUrl = entry.fullUrl {
-                if byFullUrl[fullUrl] != nil {
+            let fullUrl = entries[i].fullUrl
+            // The entry's keys: `Type/id`, and the fullUrl's `Type/id` suffix when it names another one.
+            var first = id.map { (type, $0) }
+            var second: (String, String)?
+            if let fullUrl {
+                if byFullUrl.value(fullUrl) != nil {
                     duplicates[i] = "duplicate fullUrl \(fullUrl)"
                     continue
                 }
                 // The usual `…/Type/id` names the key already there: checked on the bytes, without building it.
                 if let id, Self.fullUrl(fullUrl, endsWith: type, id) {
-                } else if let suffix = Self.typeIDSuffix(fullUrl), suffix.type == type, suffix != first {
-                    if first == nil { first = suffix } else { second = suffix }
+                } else if let suffix = Self.typeIDSuffix(fullUrl), suffix.type == type, first.map({ $0 != (suffix.type, suffix.id) }) ?? true {
+                    if first == nil { first = (suffix.type, suffix.id) } else { second = (suffix.type, suffix.id) }
                 }
             }
-            if let first, let previous = byKey[first] {
-                duplicates[i] = "duplicate id \(first.type)/\(first.id) (entry \(previous) wins)"
+            if let first, let previous = byKey.value(first.0, first.1) {
+                duplicates[i] = "duplicate id \(first.0)/\(first.1) (entry \(previous) wins)"
                 continue
             }
-            if let fullUrl = entry.fullUrl { byFullUrl[fullUrl] = i }
-            // The first key is absent (checked above); the second is kept when already there (`+= 0`: one lookup).
-            if let first { byKey[first] = i }
-            if let second { byKey[second, default: i] += 0 }
+            if let fullUrl { byFullUrl.insert(i, fullUrl) }
+            if let first { byKey.insert(i, first.0, first.1) }
+            if let second { byKey.insert(i, second.0, second.1) } // kept when already there
             // Only these are targets of identifier-only references in SAS bundles (unknown types have none).
             switch resource {
             case .organization, .practitioner, .location, .healthcareService: break
@@ -76,28 +83,16 @@ public struct BundleIndex: Sendable {
             }
             for identifier in resource.identifiers {
                 guard let value = identifier.value else { continue }
-                byIdentifier[IdentifierKey(type: type, system: identifier.system ?? "", value: value), default: i] += 0
-                byIdentifier[IdentifierKey(type: type, system: nil, value: value), default: i] += 0
+                byIdentifier.insert(i, type, identifier.system ?? "", value, kind: Self.withSystem)
+                byIdentifier.insert(i, type, value, kind: Self.anySystem)
             }
         }
     }
 
+    /// A `Type/id` pair.
     struct TypeID: Hashable, Sendable {
         var type: String
         var id: String
-
-        /// The id alone: ids rarely repeat across types in one bundle, and hashing one string instead of two is
-        /// most of the cost of building and querying the index (equality still compares both).
-        func hash(into hasher: inout Hasher) { hasher.combine(id) }
-    }
-
-    struct IdentifierKey: Hashable, Sendable {
-        var type: String
-        var system: String?
-        var value: String
-
-        /// The value alone (see `TypeID`); equality compares all three.
-        func hash(into hasher: inout Hasher) { hasher.combine(value) }
     }
 
     /// Resolves `reference` made from inside `container` (needed for `#id`); checks the target type when given.
@@ -120,8 +115,8 @@ public struct BundleIndex: Sendable {
                 return .unresolved(reason: "empty reference")
             }
             if let type {
-                if let i = byIdentifier[IdentifierKey(type: type, system: identifier.system ?? "", value: value)]
-                    ?? byIdentifier[IdentifierKey(type: type, system: nil, value: value)],
+                if let i = byIdentifier.value(type, identifier.system ?? "", value, kind: Self.withSystem)
+                    ?? byIdentifier.value(type, value, kind: Self.anySystem),
                    let resource = entries[i].resource {
                     return .entry(index: i, resource: resource)
                 }
@@ -135,10 +130,7 @@ public struct BundleIndex: Sendable {
             }
             return .unresolved(reason: "no contained resource \(literal)")
         }
-        if let i = byFullUrl[literal], let resource = entries[i].resource {
-            return .entry(index: i, resource: resource)
-        }
-        if let suffix = Self.typeIDSuffix(literal), let i = byKey[suffix], let resource = entries[i].resource {
+        if let i = byFullUrl.value(literal) ?? byKey.value(suffixOf: literal), let resource = entries[i].resource {
             return .entry(index: i, resource: resource)
         }
         return .unresolved(reason: "no entry for \(literal)")
@@ -161,34 +153,40 @@ public struct BundleIndex: Sendable {
     }
 
     /// The `Type/id` at the end of an absolute or relative URL (skipping `/_history/n`), scanning bytes backwards.
-    /// Works on the contiguous UTF-8 bytes ('/' and ':' are ASCII, so every cut is on a scalar boundary).
     static func typeIDSuffix(_ url: String) -> TypeID? {
         var copy = url
         return copy.withUTF8 { b -> TypeID? in
-            /// The last `/`-separated segment of `lo..<hi` and what precedes its slash (empty when there is none).
-            func lastSegment(_ range: Range<Int>) -> (segment: Range<Int>, rest: Range<Int>)? {
-                var i = range.upperBound
-                while i > range.lowerBound {
-                    if b[i - 1] == UInt8(ascii: "/") { return (i..<range.upperBound, range.lowerBound..<(i - 1)) }
-                    i -= 1
-                }
-                return range.isEmpty ? nil : (range, range.lowerBound..<range.lowerBound)
-            }
-            func equals(_ r: Range<Int>, _ word: StaticString) -> Bool {
-                r.count == word.utf8CodeUnitCount && memcmp(b.baseAddress! + r.lowerBound, word.utf8Start, r.count) == 0
-            }
-            var end = b.count
-            while end > 0, b[end - 1] == UInt8(ascii: "/") { end -= 1 }
-            guard var (id, rest) = lastSegment(0..<end), !id.isEmpty, var (type, rest2) = lastSegment(rest) else { return nil }
-            if equals(type, "_history") {
-                guard let (realID, r1) = lastSegment(rest2), let (realType, r2) = lastSegment(r1) else { return nil }
-                (id, type, rest, rest2) = (realID, realType, r1, r2)
-            }
-            guard let first = type.first.map({ b[$0] }), first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
-                  !type.contains(where: { b[$0] == UInt8(ascii: ":") }), !id.isEmpty else { return nil }
+            guard let (type, id) = typeIDSuffix(b) else { return nil }
             return TypeID(type: String(decoding: UnsafeBufferPointer(rebasing: b[type]), as: UTF8.self),
                           id: String(decoding: UnsafeBufferPointer(rebasing: b[id]), as: UTF8.self))
         }
+    }
+
+    /// The byte ranges of the `Type` and `id` at the end of the URL bytes `b` (as the `String` version).
+    /// Works on UTF-8 bytes ('/' and ':' are ASCII, so every cut is on a scalar boundary).
+    static func typeIDSuffix(_ b: UnsafeBufferPointer<UInt8>) -> (type: Range<Int>, id: Range<Int>)? {
+        /// The last `/`-separated segment of `lo..<hi` and what precedes its slash (empty when there is none).
+        func lastSegment(_ range: Range<Int>) -> (segment: Range<Int>, rest: Range<Int>)? {
+            var i = range.upperBound
+            while i > range.lowerBound {
+                if b[i - 1] == UInt8(ascii: "/") { return (i..<range.upperBound, range.lowerBound..<(i - 1)) }
+                i -= 1
+            }
+            return range.isEmpty ? nil : (range, range.lowerBound..<range.lowerBound)
+        }
+        func equals(_ r: Range<Int>, _ word: StaticString) -> Bool {
+            r.count == word.utf8CodeUnitCount && memcmp(b.baseAddress! + r.lowerBound, word.utf8Start, r.count) == 0
+        }
+        var end = b.count
+        while end > 0, b[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        guard var (id, rest) = lastSegment(0..<end), !id.isEmpty, var (type, rest2) = lastSegment(rest) else { return nil }
+        if equals(type, "_history") {
+            guard let (realID, r1) = lastSegment(rest2), let (realType, r2) = lastSegment(r1) else { return nil }
+            (id, type, rest, rest2) = (realID, realType, r1, r2)
+        }
+        guard let first = type.first.map({ b[$0] }), first >= UInt8(ascii: "A"), first <= UInt8(ascii: "Z"),
+              !type.contains(where: { b[$0] == UInt8(ascii: ":") }), !id.isEmpty else { return nil }
+        return (type, id)
     }
 
     /// Whether `url` is `Type/id` or ends with `/Type/id`, with a non-empty, slash-free id: then
