@@ -100,6 +100,27 @@ struct FastPathEquivalenceTests {
         #expect(engaged >= QuirkInjector.edits.count - 4, "fast path engaged for \(engaged) quirks")
     }
 
+    /// A fullUrl whose `Slot/<id>` names another Slot than the entry's id is a key of its own (noted while reading):
+    /// when another slot has that id, the bundle goes to the full path, where the index reports the duplicate.
+    @Test func fullUrlsNamingAnotherSlot() throws {
+        let data = FHIRBenchmark.bundleData(shape: .init(practitioners: 2, days: 1, slotsPerDay: 3), seed: 11)
+        let text = String(decoding: data, as: UTF8.self)
+        let ids = text.ranges(of: "\"fullUrl\":\"https://agenda.example.fr/fhir/Slot/").map { range in
+            String(text[range.upperBound...].prefix { $0 != "\"" })
+        }
+        try #require(ids.count >= 3)
+        // Entry 0 keeps its id but its fullUrl names slot 2: a repeated key.
+        let clash = text.replacingOccurrences(of: "fhir/Slot/\(ids[0])\"", with: "fhir/Slot/\(ids[2])x\"")
+            .replacingOccurrences(of: "\"id\":\"\(ids[2])\"", with: "\"id\":\"\(ids[2])x\"")
+        #expect(Self.expectSame(Data(clash.utf8), "fullUrl naming another slot") == 0)
+        // Named Slot absent from the bundle: no repeated key, the fast path reads it.
+        let alone = text.replacingOccurrences(of: "fhir/Slot/\(ids[0])\"", with: "fhir/Slot/elsewhere\"")
+        Self.expectSame(Data(alone.utf8), "fullUrl naming an absent slot", fastMustEngage: true)
+        // The same fullUrl twice.
+        let twice = text.replacingOccurrences(of: "fhir/Slot/\(ids[1])\"", with: "fhir/Slot/\(ids[0])\"")
+        #expect(Self.expectSame(Data(twice.utf8), "fullUrl twice") == 0)
+    }
+
     @Test func truncatedAndHostileDocuments() throws {
         let data = FHIRBenchmark.bundleData(shape: .init(practitioners: 3, days: 1, slotsPerDay: 4), seed: 9)
         for fraction in [0.0, 0.02, 0.1, 0.33, 0.5, 0.77, 0.999] {
