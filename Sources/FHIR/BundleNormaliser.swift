@@ -67,7 +67,8 @@ public enum BundleNormaliser {
         }
         var run = NormaliserRun(flow: flow, window: window, now: now, result: result, graph: SlotGraph(index: index),
                                 fastSchedules: fast?.schedules ?? [], ids: fast?.takeIDArena(), comments: fast?.comments ?? [],
-                                fullUrls: fast?.fullUrls ?? [])
+                                fullUrls: fast?.fullUrls ?? [], fastSlots: fast?.slots.count ?? 0,
+                                fastFacts: fast?.facts.map(\.shared) ?? [])
         let fastSlots = fast?.takeSlots() ?? []
         var nextFast = 0
 
@@ -111,6 +112,7 @@ public enum BundleNormaliser {
                 }
             }
         }
+        run.finish()
         return run.result
     }
 }
@@ -199,6 +201,10 @@ struct NormaliserRun {
     let ids: TextArena?
     let comments: [String?]
     let fullUrls: [String]
+    /// The fast slots, stored together (see ``SlotRows``); those read by the full path meanwhile are kept apart,
+    /// with the number of rows before them, and merged in order by ``finish()``.
+    private var rows: SlotRowsBuilder?
+    private var modelSlots: [(rowsBefore: Int, slot: AggregatedSlot)] = []
 
     /// Where the slot's Schedule reference comes from.
     enum ScheduleSource {
@@ -207,7 +213,8 @@ struct NormaliserRun {
     }
 
     init(flow: SlotFlow, window: ClosedRange<Date>, now: Date, result: NormalisationResult, graph: SlotGraph,
-         fastSchedules: [Reference?], ids: TextArena? = nil, comments: [String?] = [], fullUrls: [String] = []) {
+         fastSchedules: [Reference?], ids: TextArena? = nil, comments: [String?] = [], fullUrls: [String] = [],
+         fastSlots: Int = 0, fastFacts: [AggregatedSlot.SharedFacts] = []) {
         self.flow = flow
         self.window = window
         self.now = now
@@ -217,6 +224,9 @@ struct NormaliserRun {
         self.ids = ids
         self.comments = comments
         self.fullUrls = fullUrls
+        if let ids, !comments.isEmpty {
+            rows = SlotRowsBuilder(ids: ids, facts: fastFacts, bookingURLs: comments, fullUrls: fullUrls, capacity: fastSlots)
+        }
         fastWalks = Array(repeating: nil, count: fastSchedules.count)
     }
 
@@ -290,13 +300,39 @@ struct NormaliserRun {
             }
             structures = extended
         }
-        // One storage per slot: the template's Schedule side and the shared facts, referenced, plus its own fields.
-        let own = model ?? strings(read)
-        let (id, bookingURL, fullUrl) = own.parts()
-        result.slots.append(AggregatedSlot(
+        let assumedLocalTime = start.assumedLocalTime || end.assumedLocalTime
+        if model == nil, rows != nil, case .fast(let key) = schedule { // a row: its strings are indices into the scan's tables
+            let k = read.pointee.fullUrl
+            rows!.append(template: walk.template, templateKey: key, structures: structures, start: start.date, end: end.date,
+                         assumedLocalTime: assumedLocalTime, facts: read.pointee.facts, bookingURL: read.pointee.comment,
+                         id: read.pointee.arenaID, fullUrl: k > 0 ? k - 1 : nil, fullUrlFromBase: read.pointee.fullUrlFromBase)
+            return
+        }
+        // A slot read by the full path: a storage of its own (sharing the template's Schedule side).
+        let (id, bookingURL, fullUrl) = (model ?? strings(read)).parts()
+        let slot = AggregatedSlot(
             template: walk.template, structures: structures, start: start.date, end: end.date,
-            assumedLocalTime: start.assumedLocalTime || end.assumedLocalTime, facts: facts.pointee.shared,
+            assumedLocalTime: assumedLocalTime, facts: facts.pointee.shared,
             bookingURL: consume bookingURL, slotID: consume id, fullUrl: consume fullUrl,
-            fullUrlFromBase: read.pointee.fullUrlFromBase))
+            fullUrlFromBase: read.pointee.fullUrlFromBase)
+        if let count = rows?.count { modelSlots.append((count, slot)) } else { result.slots.append(slot) }
+    }
+
+    /// Puts the rows and the slots read by the full path into `result.slots`, in bundle order.
+    mutating func finish() {
+        guard let builder = rows else { return }
+        rows = nil
+        let table = builder.build()
+        var slots: [AggregatedSlot] = []
+        swap(&slots, &result.slots) // empty, with the capacity reserved for the bundle's entries
+        slots.reserveCapacity(slots.count + table.count + modelSlots.count)
+        var next = 0
+        for (before, slot) in modelSlots {
+            while next < before { slots.append(AggregatedSlot(rows: table, row: next)); next += 1 }
+            slots.append(slot)
+        }
+        while next < table.count { slots.append(AggregatedSlot(rows: table, row: next)); next += 1 }
+        modelSlots = []
+        result.slots = slots
     }
 }

@@ -125,7 +125,9 @@ public struct SlotSourceIDs: Hashable, Sendable, Codable {
 /// reference count, and building or freeing one costs about four instead of one per string of the practitioner's
 /// site and names and per slot-level array — profiles of the search and FHIR benches showed those counts among the
 /// largest costs. Reading a field goes through the storage; writing one copies the storage (and the owner or the
-/// facts, for their fields) first when another value shares it.
+/// facts, for their fields) first when another value shares it. The slots the FHIR fast path makes from one answer
+/// have no storage each: they are rows of one ``SlotRows`` (the same fields as plain values and indices), and get a
+/// storage of their own at their first write.
 public struct AggregatedSlot: Hashable, Sendable, Codable {
     /// The Schedule-side fields, shared by the slots of one Schedule.
     @usableFromInline
@@ -263,31 +265,32 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
 
         /// The slot's structures.
         @inlinable var structures: [SlotStructure] { ownStructures ?? owner.structures }
-
-        /// The entry's fullUrl.
-        var fullUrl: String? {
-            guard fullUrlFromBase else { return explicitFullUrl }
-            return (facts.fullUrlBase ?? "") + (slotID.string ?? "")
-        }
-
-        /// Whether both have the same fullUrl (without building either when both come from one base).
-        func sameFullUrl(as o: Storage) -> Bool {
-            if fullUrlFromBase, o.fullUrlFromBase, facts === o.facts || facts.fullUrlBase == o.facts.fullUrlBase {
-                return slotID == o.slotID
-            }
-            if !fullUrlFromBase, !o.fullUrlFromBase { return explicitFullUrl == o.explicitFullUrl }
-            return fullUrl == o.fullUrl
-        }
     }
 
-    @usableFromInline var storage: Storage
+    /// A slot is its own storage, or a row of a ``SlotRows`` (the slots one answer made, stored together).
+    @usableFromInline
+    enum Representation: @unchecked Sendable { // both payloads are immutable or copied before a write
+        case own(Storage)
+        case row(SlotRows, UInt32)
+    }
 
-    /// The storage, copied first when another value shares it.
+    @usableFromInline var repr: Representation
+
+    /// The storage, made first from the slot's row or copied when another value shares it.
     @inlinable
     var writable: Storage {
         mutating get {
-            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
-            return storage
+            switch repr {
+            case .own(var s):
+                repr = .row(SlotRows.empty, 0) // drops this value's reference: `s` is then unique unless shared
+                if !isKnownUniquelyReferenced(&s) { s = s.copy() }
+                repr = .own(s)
+                return s
+            case .row(let rows, let i):
+                let s = rows.storage(Int(i))
+                repr = .own(s)
+                return s
+            }
         }
     }
 
@@ -311,92 +314,175 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
         }
     }
 
+    /// The Schedule-side fields.
+    @inlinable var owner: Owner {
+        switch repr {
+        case .own(let s): return s.owner
+        case .row(let b, let i): return b.owners[Int(b.rows[Int(i)].owner)]
+        }
+    }
+
+    /// The slot-level facts.
+    @inlinable var facts: Facts {
+        switch repr {
+        case .own(let s): return s.facts
+        case .row(let b, let i): return b.facts[Int(b.rows[Int(i)].facts)]
+        }
+    }
+
+    /// The slot's own structures (nil: its owner's).
+    @inlinable var ownStructures: [SlotStructure]? {
+        switch repr {
+        case .own(let s): return s.ownStructures
+        case .row(let b, let i): return b.ownStructures(Int(i))
+        }
+    }
+
+    /// The slot's id.
+    var slotID: SlotText {
+        switch repr {
+        case .own(let s): return s.slotID
+        case .row(let b, let i): return b.slotID(Int(i))
+        }
+    }
+
+    /// Whether the fullUrl is the facts' base followed by the id, and the fullUrl written out otherwise.
+    var fullUrlParts: (fromBase: Bool, explicit: String?) {
+        switch repr {
+        case .own(let s): return (s.fullUrlFromBase, s.explicitFullUrl)
+        case .row(let b, let i): return b.fullUrlParts(Int(i))
+        }
+    }
+
+    /// The entry's fullUrl.
+    var fullUrl: String? {
+        let parts = fullUrlParts
+        guard parts.fromBase else { return parts.explicit }
+        return (facts.fullUrlBase ?? "") + (slotID.string ?? "")
+    }
+
+    /// Whether both have the same fullUrl (without building either when both come from one base).
+    func sameFullUrl(as o: AggregatedSlot) -> Bool {
+        let (a, b) = (fullUrlParts, o.fullUrlParts)
+        if a.fromBase, b.fromBase {
+            let (f, g) = (facts, o.facts)
+            if f === g || f.fullUrlBase == g.fullUrlBase { return slotID == o.slotID }
+        }
+        if !a.fromBase, !b.fromBase { return a.explicit == b.explicit }
+        return fullUrl == o.fullUrl
+    }
+
     /// Flow that produced the slot.
     @inlinable public var flow: SlotFlow {
-        get { storage.owner.flow }
+        get { owner.flow }
         set { writableOwner.flow = newValue }
     }
     /// Practitioner national id; nil for SOS slots (the effecting doctor is not known).
     @inlinable public var practitioner: IDNPS? {
-        get { storage.owner.practitioner }
+        get { owner.practitioner }
         set { writableOwner.practitioner = newValue }
     }
     /// Practitioner family name ("nom d'exercice"), when sent.
     @inlinable public var practitionerFamilyName: String? {
-        get { storage.owner.practitionerFamilyName }
+        get { owner.practitionerFamilyName }
         set { writableOwner.practitionerFamilyName = newValue }
     }
     /// Practitioner given name, when sent.
     @inlinable public var practitionerGivenName: String? {
-        get { storage.owner.practitionerGivenName }
+        get { owner.practitionerGivenName }
         set { writableOwner.practitionerGivenName = newValue }
     }
     /// Structures: practice IDNST, CPTS (FINESS) or SOS association (SIRET).
     @inlinable public var structures: [SlotStructure] {
-        get { storage.structures }
+        get {
+            switch repr {
+            case .own(let s): return s.structures
+            case .row(let b, let i): return b.structures(Int(i))
+            }
+        }
         set { writable.ownStructures = newValue }
     }
     /// Consultation site.
     @inlinable public var site: SlotSite {
-        get { storage.owner.site }
+        get { owner.site }
         set { writableOwner.site = newValue }
     }
     /// Start instant.
     @inlinable public var start: Date {
-        get { storage.start }
+        get {
+            switch repr {
+            case .own(let s): return s.start
+            case .row(let b, let i): return b.rows[Int(i)].start
+            }
+        }
         set { writable.start = newValue }
     }
     /// End instant.
     @inlinable public var end: Date {
-        get { storage.end }
+        get {
+            switch repr {
+            case .own(let s): return s.end
+            case .row(let b, let i): return b.rows[Int(i)].end
+            }
+        }
         set { writable.end = newValue }
     }
     /// Whether the editor sent local times without an offset (interpreted as Europe/Paris).
     @inlinable public var assumedLocalTime: Bool {
-        get { storage.assumedLocalTime }
+        get {
+            switch repr {
+            case .own(let s): return s.assumedLocalTime
+            case .row(let b, let i): return b.rows[Int(i)].assumedLocalTime
+            }
+        }
         set { writable.assumedLocalTime = newValue }
     }
     /// Who may see the slot.
     @inlinable public var kinds: SlotKinds {
-        get { storage.facts.kinds }
+        get { facts.kinds }
         set { writableFacts.kinds = newValue }
     }
     /// Consultation types.
     @inlinable public var consultationTypes: ConsultationTypes {
-        get { storage.facts.consultationTypes }
+        get { facts.consultationTypes }
         set { writableFacts.consultationTypes = newValue }
     }
     /// Booking mode; nil when the editor did not say.
     @inlinable public var bookingMode: BookingMode? {
-        get { storage.facts.bookingMode }
+        get { facts.bookingMode }
         set { writableFacts.bookingMode = newValue }
     }
     /// Consultation reasons ("motifs"), free text.
     @inlinable public var reasons: [String] {
-        get { storage.facts.reasons }
+        get { facts.reasons }
         set { writableFacts.reasons = newValue }
     }
     /// Specialties / skills.
     @inlinable public var specialties: [SlotSpecialty] {
-        get { storage.facts.specialties }
+        get { facts.specialties }
         set { writableFacts.specialties = newValue }
     }
     /// Booking URL on the editor side (`Slot.comment`), without the `origin` parameter.
     @inlinable public var bookingURL: String? {
-        get { storage.bookingURL }
+        get {
+            switch repr {
+            case .own(let s): return s.bookingURL
+            case .row(let b, let i): return b.bookingURLs[Int(b.rows[Int(i)].bookingURL)]
+            }
+        }
         set { writable.bookingURL = newValue }
     }
     /// Editor-assigned ids (assembled from the slot's own ids and its Schedule side).
     public var source: SlotSourceIDs {
         get {
-            let s = storage, o = s.owner
-            return SlotSourceIDs(slot: s.slotID.string, fullUrl: s.fullUrl, schedule: o.schedule, practitioner: o.practitionerID,
+            let o = owner
+            return SlotSourceIDs(slot: slotID.string, fullUrl: fullUrl, schedule: o.schedule, practitioner: o.practitionerID,
                                  practitionerRole: o.practitionerRole, location: o.location)
         }
         set {
             let s = writable
             (s.slotID, s.explicitFullUrl, s.fullUrlFromBase) = (SlotText(newValue.slot), newValue.fullUrl, false)
-            let o = storage.owner
+            let o = s.owner
             if o.schedule != newValue.schedule || o.practitionerID != newValue.practitioner
                 || o.practitionerRole != newValue.practitionerRole || o.location != newValue.location {
                 let w = writableOwner
@@ -408,13 +494,12 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
 
     /// Whether both slots were made from one template (one Schedule of one answer): then their flow, practitioner,
     /// names, site and Schedule-side ids are the same without comparing them. False says nothing.
-    @inlinable public func sharesScheduleSide(with other: AggregatedSlot) -> Bool { storage.owner === other.storage.owner }
+    @inlinable public func sharesScheduleSide(with other: AggregatedSlot) -> Bool { owner === other.owner }
 
     /// Whether both slots have the same editor-assigned ids (without assembling either's ``source``).
     public func hasSameSource(as other: AggregatedSlot) -> Bool {
-        let x = storage, y = other.storage
-        if x.slotID != y.slotID || !x.sameFullUrl(as: y) { return false }
-        let a = x.owner, b = y.owner
+        if slotID != other.slotID || !sameFullUrl(as: other) { return false }
+        let a = owner, b = other.owner
         return a === b || (a.schedule == b.schedule && a.practitionerID == b.practitionerID
             && a.practitionerRole == b.practitionerRole && a.location == b.location)
     }
@@ -429,9 +514,9 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
                           practitionerGivenName: practitionerGivenName, site: site, structures: structures, source: source)
         let facts = Facts(kinds: kinds, consultationTypes: consultationTypes, bookingMode: bookingMode, reasons: reasons,
                           specialties: specialties, fullUrlBase: nil)
-        storage = Storage(owner: owner, facts: facts, structures: nil, start: start, end: end,
-                          assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: SlotText(source.slot), fullUrl: source.fullUrl,
-                          fullUrlFromBase: false)
+        repr = .own(Storage(owner: owner, facts: facts, structures: nil, start: start, end: end,
+                            assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: SlotText(source.slot),
+                            fullUrl: source.fullUrl, fullUrlFromBase: false))
     }
 
     /// A slot with the fields of `template` (its practitioner, site, structures and Schedule-side source ids, shared
@@ -451,10 +536,10 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     public init(template: __shared AggregatedSlot, structures: [SlotStructure]?, start: Date, end: Date, assumedLocalTime: Bool,
                 facts: __shared SharedFacts, bookingURL: __owned String?, slotID: __owned SlotText, fullUrl: __owned String?,
                 fullUrlFromBase: Bool = false) {
-        let t = template.storage
-        storage = Storage(owner: t.owner, facts: facts.box, structures: structures ?? t.ownStructures, start: start, end: end,
-                          assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: slotID, fullUrl: fullUrlFromBase ? nil : fullUrl,
-                          fullUrlFromBase: fullUrlFromBase && facts.hasFullUrlBase && !slotID.isNone)
+        repr = .own(Storage(owner: template.owner, facts: facts.box, structures: structures ?? template.ownStructures,
+                            start: start, end: end, assumedLocalTime: assumedLocalTime, bookingURL: bookingURL, slotID: slotID,
+                            fullUrl: fullUrlFromBase ? nil : fullUrl,
+                            fullUrlFromBase: fullUrlFromBase && facts.hasFullUrlBase && !slotID.isNone))
     }
 
     /// Whether the slot can be booked (walk-in slots cannot; an unspecified mode counts as bookable).
@@ -469,31 +554,34 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     // MARK: Hashable and Codable, as the synthesised conformances of the field-by-field struct were
 
     public static func == (a: AggregatedSlot, b: AggregatedSlot) -> Bool {
-        if a.storage === b.storage { return true }
-        let x = a.storage, y = b.storage
-        return x.owner.same(as: y.owner) && x.structures == y.structures
-            && x.start == y.start && x.end == y.end && x.assumedLocalTime == y.assumedLocalTime && x.facts.same(as: y.facts)
-            && x.bookingURL == y.bookingURL
-            && x.slotID == y.slotID && x.sameFullUrl(as: y)
+        switch (a.repr, b.repr) {
+        case (.own(let x), .own(let y)) where x === y: return true
+        case (.row(let x, let i), .row(let y, let j)) where x === y && i == j: return true
+        default: break
+        }
+        return a.owner.same(as: b.owner) && a.structures == b.structures
+            && a.start == b.start && a.end == b.end && a.assumedLocalTime == b.assumedLocalTime && a.facts.same(as: b.facts)
+            && a.bookingURL == b.bookingURL
+            && a.slotID == b.slotID && a.sameFullUrl(as: b)
     }
 
     public func hash(into hasher: inout Hasher) {
-        let x = storage, o = x.owner, f = x.facts
+        let o = owner, f = facts
         hasher.combine(o.flow)
         hasher.combine(o.practitioner)
         hasher.combine(o.practitionerFamilyName)
         hasher.combine(o.practitionerGivenName)
-        hasher.combine(x.structures)
+        hasher.combine(structures)
         hasher.combine(o.site)
-        hasher.combine(x.start)
-        hasher.combine(x.end)
-        hasher.combine(x.assumedLocalTime)
+        hasher.combine(start)
+        hasher.combine(end)
+        hasher.combine(assumedLocalTime)
         hasher.combine(f.kinds)
         hasher.combine(f.consultationTypes)
         hasher.combine(f.bookingMode)
         hasher.combine(f.reasons)
         hasher.combine(f.specialties)
-        hasher.combine(x.bookingURL)
+        hasher.combine(bookingURL)
         hasher.combine(source)
     }
 
@@ -522,23 +610,23 @@ public struct AggregatedSlot: Hashable, Sendable, Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        let x = storage, o = x.owner
+        let o = owner, f = facts
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(o.flow, forKey: .flow)
         try c.encodeIfPresent(o.practitioner, forKey: .practitioner)
         try c.encodeIfPresent(o.practitionerFamilyName, forKey: .practitionerFamilyName)
         try c.encodeIfPresent(o.practitionerGivenName, forKey: .practitionerGivenName)
-        try c.encode(x.structures, forKey: .structures)
+        try c.encode(structures, forKey: .structures)
         try c.encode(o.site, forKey: .site)
-        try c.encode(x.start, forKey: .start)
-        try c.encode(x.end, forKey: .end)
-        try c.encode(x.assumedLocalTime, forKey: .assumedLocalTime)
-        try c.encode(x.facts.kinds, forKey: .kinds)
-        try c.encode(x.facts.consultationTypes, forKey: .consultationTypes)
-        try c.encodeIfPresent(x.facts.bookingMode, forKey: .bookingMode)
-        try c.encode(x.facts.reasons, forKey: .reasons)
-        try c.encode(x.facts.specialties, forKey: .specialties)
-        try c.encodeIfPresent(x.bookingURL, forKey: .bookingURL)
+        try c.encode(start, forKey: .start)
+        try c.encode(end, forKey: .end)
+        try c.encode(assumedLocalTime, forKey: .assumedLocalTime)
+        try c.encode(f.kinds, forKey: .kinds)
+        try c.encode(f.consultationTypes, forKey: .consultationTypes)
+        try c.encodeIfPresent(f.bookingMode, forKey: .bookingMode)
+        try c.encode(f.reasons, forKey: .reasons)
+        try c.encode(f.specialties, forKey: .specialties)
+        try c.encodeIfPresent(bookingURL, forKey: .bookingURL)
         try c.encode(source, forKey: .source)
     }
 }

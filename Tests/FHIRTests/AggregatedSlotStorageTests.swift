@@ -150,6 +150,65 @@ struct AggregatedSlotStorageTests {
         #expect(a.source.slot == "autre" && b.source.slot == "slot-22" && made(one).source.slot == "slot-1")
     }
 
+    /// Slots stored as rows of one `SlotRows` read, compare, hash and encode like slots with a storage of their own
+    /// built from the same values; writing a field of one gives it a storage of its own and leaves the rows alone.
+    @Test func slotsStoredAsRowsBehaveAsSlotsOfTheirOwn() throws {
+        let template = Self.sample()
+        var other = Self.sample()
+        other.practitionerFamilyName = "MARTIN"
+        other.structures = [SlotStructure(role: .practice, name: "Maison de santé")] // a template with its own structures
+        let facts = [
+            AggregatedSlot.SharedFacts(kinds: [.public], consultationTypes: .ambulatory, bookingMode: .routine, reasons: ["Suivi"],
+                                       specialties: [SlotSpecialty(code: "SM54")], fullUrlBase: "https://e.example/fhir/Slot/"),
+            AggregatedSlot.SharedFacts(kinds: [.pro, .snp], consultationTypes: [], bookingMode: nil, reasons: [], specialties: []),
+        ]
+        let arena = TextArena(Array("s-1s-2s-3".utf8))
+        let urls: [String?] = [nil, "https://rdv.example.fr/1", "https://rdv.example.fr/2"]
+        let fullUrls = ["urn:uuid:0b6f4c1e-2f6a-4c1b-9d1e-3b1f0c2d4e5f"]
+        var builder = SlotRowsBuilder(ids: arena, facts: facts, bookingURLs: urls, fullUrls: fullUrls, capacity: 4)
+        let t0 = template.start
+        let cpts = [SlotStructure(role: .practice, name: "Cabinet"), SlotStructure(role: .cpts, name: "CPTS")]
+        builder.append(template: template, templateKey: 0, structures: nil, start: t0, end: t0 + 1200, assumedLocalTime: false,
+                       facts: 0, bookingURL: 1, id: 0..<3, fullUrl: nil, fullUrlFromBase: true)
+        builder.append(template: other, templateKey: 3, structures: nil, start: t0 + 600, end: t0 + 1800, assumedLocalTime: true,
+                       facts: 1, bookingURL: 0, id: 3..<6, fullUrl: 0, fullUrlFromBase: false)
+        builder.append(template: template, templateKey: 0, structures: cpts, start: t0 + 900, end: t0 + 2100,
+                       assumedLocalTime: false, facts: 0, bookingURL: 2, id: nil, fullUrl: nil, fullUrlFromBase: true)
+        #expect(builder.count == 3)
+        let rows = builder.build().slots
+        // The same slots, each with a storage of its own.
+        let own = [
+            AggregatedSlot(template: template, structures: nil, start: t0, end: t0 + 1200, assumedLocalTime: false, facts: facts[0],
+                           bookingURL: "https://rdv.example.fr/1", slotID: SlotText("s-1"), fullUrl: nil, fullUrlFromBase: true),
+            AggregatedSlot(template: other, structures: nil, start: t0 + 600, end: t0 + 1800, assumedLocalTime: true, facts: facts[1],
+                           bookingURL: nil, slotID: SlotText("s-2"), fullUrl: fullUrls[0]),
+            AggregatedSlot(template: template, structures: cpts, start: t0 + 900, end: t0 + 2100, assumedLocalTime: false,
+                           facts: facts[0], bookingURL: "https://rdv.example.fr/2", slotID: SlotText(nil), fullUrl: nil,
+                           fullUrlFromBase: true),
+        ]
+        #expect(rows == own && own == rows && rows.map(\.hashValue) == own.map(\.hashValue))
+        #expect(rows[0].source.fullUrl == "https://e.example/fhir/Slot/s-1" && rows[1].source.fullUrl == fullUrls[0])
+        #expect(rows[2].source.slot == nil && rows[2].source.fullUrl == nil) // no id: no fullUrl from the base
+        #expect(rows[1].structures == other.structures && rows[2].structures == cpts && rows[0].structures == template.structures)
+        #expect(rows[1].practitionerFamilyName == "MARTIN" && rows[1].assumedLocalTime && rows[1].kinds == [.pro, .snp])
+        #expect(rows[0].sharesScheduleSide(with: rows[2]) && !rows[0].sharesScheduleSide(with: rows[1]))
+        #expect(rows[0].hasSameSource(as: own[0]) && !rows[0].hasSameSource(as: rows[1]))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(try rows.map { try encoder.encode($0) } == own.map { try encoder.encode($0) })
+
+        var written = rows[0]
+        written.start += 60
+        written.reasons.append("Urgence")
+        written.source.slot = "s-9"
+        #expect(written.start == t0 + 60 && written.reasons == ["Suivi", "Urgence"] && written.source.slot == "s-9")
+        #expect(written.bookingURL == "https://rdv.example.fr/1" && written.practitioner == template.practitioner)
+        #expect(rows[0] == own[0] && rows[0].start == t0 && rows[0].reasons == ["Suivi"] && rows[0].source.slot == "s-1")
+        var renamed = rows[1]
+        renamed.practitionerFamilyName = "DURAND"
+        #expect(rows[1].practitionerFamilyName == "MARTIN" && renamed.practitionerFamilyName == "DURAND" && renamed != rows[1])
+    }
+
     @Test func equalValuesBuiltApartAreEqualAndHashAlike() {
         let a = Self.sample(), b = Self.sample()
         #expect(a == b)
