@@ -236,9 +236,7 @@ struct NormaliserRun {
             return ScheduleWalk(graph.context(forScheduleOf: slot, flow: flow), flow: flow)
         case .fast(let k):
             if let cached = fastWalks[k] { return cached }
-            var stub = Slot() // the walk only reads `schedule`; SlotGraph memoises by reference key as before
-            stub.schedule = fastSchedules[k]
-            let walk = ScheduleWalk(graph.context(forScheduleOf: stub, flow: flow), flow: flow)
+            let walk = ScheduleWalk(graph.context(forSchedule: fastSchedules[k], flow: flow, memoise: false), flow: flow)
             fastWalks[k] = walk
             return walk
         }

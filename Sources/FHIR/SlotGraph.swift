@@ -35,73 +35,84 @@ public struct ScheduleContext: Sendable {
 public struct SlotGraph: Sendable {
     /// The index used to resolve references.
     public let index: BundleIndex
-    private var scheduleCache: [String: (Int, ScheduleContext)] = [:]
+    private var scheduleCache: [String: ScheduleContext] = [:]
     private var cptsCache: [String: Result<SlotStructure, SlotGraphError>] = [:]
 
     public init(index: BundleIndex) { self.index = index }
 
     /// Resolves `slot.schedule` and walks from that Schedule; nil when the Schedule cannot be found.
     public mutating func context(forScheduleOf slot: Slot, flow: SlotFlow) -> Result<ScheduleContext, SlotGraphError> {
-        guard let reference = slot.schedule, let key = reference.reference ?? reference.identifier?.token else {
+        context(forSchedule: slot.schedule, flow: flow, memoise: true)
+    }
+
+    /// The walk from the Schedule `reference` leads to; `memoise`: remember it by reference (the fast path keeps its
+    /// own walks, one per distinct reference).
+    mutating func context(forSchedule reference: Reference?, flow: SlotFlow, memoise: Bool) -> Result<ScheduleContext, SlotGraphError> {
+        guard let reference, let key = reference.reference ?? reference.identifier?.token else {
             return .failure(.unresolved("slot has no schedule reference"))
         }
-        if let (_, cached) = scheduleCache[key] { return .success(cached) }
-        guard case .entry(let i, .schedule(let schedule)) = index.resolve(reference, expecting: "Schedule") else {
-            return .failure(.unresolved("schedule \(key) not found"))
-        }
+        if memoise, let cached = scheduleCache[key] { return .success(cached) }
+        let target = index.resolve(reference, expecting: "Schedule").resource
+        guard case .schedule(let schedule)? = target else { return .failure(.unresolved("schedule \(key) not found")) }
         let context = flow == .sos ? sosContext(schedule) : practitionerContext(schedule)
-        scheduleCache[key] = (i, context)
+        if memoise { scheduleCache[key] = context }
         return .success(context)
     }
 
     /// INT_R01/R04 walk from a Schedule.
+    ///
+    /// The resources met are kept as `Resource` values (one reference each) and read where they are matched:
+    /// copying a model struct out of its case would count a reference per field.
     public func practitionerContext(_ schedule: Schedule) -> ScheduleContext {
         var ctx = ScheduleContext(scheduleID: schedule.id)
-        var practitioner: Practitioner?
-        var role: PractitionerRole?
+        var practitioner: Resource?
+        var role: Resource?
         var logicalIDNPS: Identifier?
-        var actorLocation: Location?
+        var actorLocation: Resource?
         for actor in schedule.actor ?? [] {
-            switch index.resolve(actor, contained: nil) { // a Schedule contains nothing
-            case .entry(_, .practitioner(let p)), .contained(.practitioner(let p)): practitioner = practitioner ?? p
-            case .entry(_, .practitionerRole(let r)), .contained(.practitionerRole(let r)): role = role ?? r
-            case .entry(_, .location(let l)), .contained(.location(let l)): actorLocation = actorLocation ?? l
-            case .logical(let identifier):
-                if identifier.system == IdentifierSystem.idnps || identifier.isTyped(IdentifierSystem.codeIDNPS) {
+            let resolved = index.resolve(actor, contained: nil) // a Schedule contains nothing
+            switch resolved.resource {
+            case .practitioner?: practitioner = practitioner ?? resolved.resource
+            case .practitionerRole?: role = role ?? resolved.resource
+            case .location?: actorLocation = actorLocation ?? resolved.resource
+            default:
+                if case .logical(let identifier) = resolved,
+                   identifier.system == IdentifierSystem.idnps || identifier.isTyped(IdentifierSystem.codeIDNPS) {
                     logicalIDNPS = logicalIDNPS ?? identifier
                 }
-            default: break
             }
         }
-        if let role {
+        if case .practitionerRole(let role)? = role {
             ctx.roleID = role.id
             let contained = role.contained // what `#id` references from the role resolve to
             if practitioner == nil, let reference = role.practitioner {
-                switch index.resolve(reference, contained: contained, expecting: "Practitioner") {
-                case .entry(_, .practitioner(let p)), .contained(.practitioner(let p)): practitioner = p
-                case .logical(let identifier): logicalIDNPS = logicalIDNPS ?? identifier
-                default: break
+                let resolved = index.resolve(reference, contained: contained, expecting: "Practitioner")
+                if case .practitioner? = resolved.resource {
+                    practitioner = resolved.resource
+                } else if case .logical(let identifier) = resolved {
+                    logicalIDNPS = logicalIDNPS ?? identifier
                 }
             }
-            var location: Location?
+            var location: Resource?
             for reference in role.location ?? [] {
-                if case .location(let l)? = index.resolve(reference, contained: contained, expecting: "Location").resource {
-                    location = l
+                let target = index.resolve(reference, contained: contained, expecting: "Location").resource
+                if case .location? = target {
+                    location = target
                     break
                 }
             }
             location = location ?? actorLocation
-            ctx.locationID = location?.id
+            if case .location(let site)? = location { ctx.locationID = site.id }
             ctx.site = resolvedSite(location, fallbackPhone: SlotMapping.phone(role.telecom), ctx: &ctx)
             if let organization = role.organization {
                 ctx.structure = practiceStructure(organization, contained: contained, ctx: &ctx)
             }
         } else {
-            ctx.locationID = actorLocation?.id
+            if case .location(let site)? = actorLocation { ctx.locationID = site.id }
             ctx.site = resolvedSite(actorLocation, fallbackPhone: nil, ctx: &ctx)
         }
         do {
-            if let practitioner {
+            if case .practitioner(let practitioner)? = practitioner {
                 ctx.practitionerID = practitioner.id
                 ctx.familyName = practitioner.name?.first?.family
                 ctx.givenName = practitioner.name?.first?.given?.first
@@ -123,19 +134,20 @@ public struct SlotGraph: Sendable {
     /// SOS walk from a Schedule: its Location actor, then the managing Organization (SIRET).
     public func sosContext(_ schedule: Schedule) -> ScheduleContext {
         var ctx = ScheduleContext(scheduleID: schedule.id)
-        var location: Location?
+        var found: Resource?
         for actor in schedule.actor ?? [] { // a Schedule contains nothing
-            if case .location(let l)? = index.resolve(actor, contained: nil, expecting: "Location").resource {
-                location = l
+            let target = index.resolve(actor, contained: nil, expecting: "Location").resource
+            if case .location? = target {
+                found = target
                 break
             }
         }
-        guard let location else {
+        guard case .location(let location)? = found else {
             ctx.issues.append((.unresolvedLocation, "schedule \(schedule.id ?? "?") has no resolvable Location actor"))
             return ctx
         }
         ctx.locationID = location.id
-        ctx.site = resolvedSite(location, fallbackPhone: nil, ctx: &ctx)
+        ctx.site = resolvedSite(found, fallbackPhone: nil, ctx: &ctx)
         guard let reference = location.managingOrganization,
               let resolved = Optional(index.resolve(reference, expecting: "Organization")) else { return ctx }
         switch resolved {
@@ -190,13 +202,14 @@ public struct SlotGraph: Sendable {
     }
 
     /// The site of a Location, climbing `partOf` when it has no address (cycle-safe).
-    private func resolvedSite(_ location: Location?, fallbackPhone: String?, ctx: inout ScheduleContext) -> SlotSite {
-        guard let location else {
+    /// `resource`: a `Location` (anything else counts as none).
+    private func resolvedSite(_ resource: Resource?, fallbackPhone: String?, ctx: inout ScheduleContext) -> SlotSite {
+        guard let resource, case .location(let location) = resource else {
             ctx.issues.append((.unresolvedLocation, "no consultation location"))
             return SlotSite(phone: fallbackPhone)
         }
         if location.address != nil || location.partOf == nil { return SlotMapping.site(location, fallbackPhone: fallbackPhone) }
-        let walk = index.follow(from: .location(location), next: { $0.location?.partOf }, accept: { $0.location?.address != nil })
+        let walk = index.follow(from: resource, next: { $0.location?.partOf }, accept: { $0.location?.address != nil })
         switch walk {
         case .success(let parent):
             var site = SlotMapping.site(parent.location, fallbackPhone: fallbackPhone)

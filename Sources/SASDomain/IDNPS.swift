@@ -28,13 +28,12 @@ public struct IDNPS: Hashable, Sendable, Codable, CustomStringConvertible, Compa
     /// Parses and normalises a national practitioner identifier. Does not check the RPPS Luhn digit.
     public init(parsing raw: String) throws {
         var text = raw.trimmedBlanks
-        let tokenPrefix = IdentifierSystem.idnps + "|"
-        if text.hasPrefix(tokenPrefix) { text.removeFirst(tokenPrefix.count) }
-        guard !text.isEmpty else { throw NationalIdentifierError.empty }
-        let bytes = Array(text.utf8)
+        if text.hasPrefix(Self.tokenPrefix) { text.removeFirst(Self.tokenPrefix.count) }
+        guard let head = text.utf8.first else { throw NationalIdentifierError.empty }
+        let bytes = text.utf8 // read in place (an array of them would be an allocation per parse)
 
         if let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
-            let head = bytes[..<slash], tail = bytes[(slash + 1)...]
+            let head = bytes[..<slash], tail = bytes[bytes.index(after: slash)...]
             guard head.first == UInt8(ascii: "3") else {
                 throw NationalIdentifierError.unknownPrefix(value: text, prefix: Character(Unicode.Scalar(head.first ?? 0x3F)))
             }
@@ -48,7 +47,7 @@ public struct IDNPS: Hashable, Sendable, Codable, CustomStringConvertible, Compa
         }
         guard bytes.allSatisfy(Self.isAlphanumeric) else { throw NationalIdentifierError.invalidCharacters(value: text) }
         let allDigits = bytes.allSatisfy(RPPS.isDigit)
-        switch (bytes.count, bytes[0]) {
+        switch (bytes.count, head) {
         case (12, UInt8(ascii: "8")) where allDigits:
             self.value = text; self.kind = .rpps
         case (11, _) where allDigits:
@@ -64,6 +63,9 @@ public struct IDNPS: Hashable, Sendable, Codable, CustomStringConvertible, Compa
             throw NationalIdentifierError.invalidLength(value: text, length: bytes.count)
         }
     }
+
+    /// `system|` of a search token, accepted before the value.
+    private static let tokenPrefix = IdentifierSystem.idnps + "|"
 
     /// An RPPS-based IDNPS from an 11-digit RPPS (a `8`-prefixed 12-digit value is accepted too). No checksum check.
     public static func rpps(_ rpps11: String) throws -> IDNPS {

@@ -25,16 +25,15 @@ public struct IDNST: Hashable, Sendable, Codable, CustomStringConvertible, Compa
     /// Parses and normalises a national structure identifier.
     public init(parsing raw: String) throws {
         var text = raw.trimmedBlanks
-        let tokenPrefix = IdentifierSystem.idnst + "|"
-        if text.hasPrefix(tokenPrefix) { text.removeFirst(tokenPrefix.count) }
-        guard !text.isEmpty else { throw NationalIdentifierError.empty }
-        let bytes = Array(text.utf8)
+        if text.hasPrefix(Self.tokenPrefix) { text.removeFirst(Self.tokenPrefix.count) }
+        guard let head = text.utf8.first else { throw NationalIdentifierError.empty }
+        let bytes = text.utf8 // read in place (an array of them would be an allocation per parse)
         guard bytes.allSatisfy(IDNPS.isAlphanumeric) else { throw NationalIdentifierError.invalidCharacters(value: text) }
         let allDigits = bytes.allSatisfy(RPPS.isDigit)
-        switch (bytes.count, bytes[0]) {
+        switch (bytes.count, head) {
         case (10, UInt8(ascii: "1")) where Self.isFINESSBody(bytes.dropFirst()):
             value = text; kind = .finess
-        case (9, _) where Self.isFINESSBody(bytes[...]):
+        case (9, _) where Self.isFINESSBody(bytes):
             value = "1" + text; kind = .finess
         case (15, UInt8(ascii: "3")) where allDigits:
             value = text; kind = .siret
@@ -96,8 +95,11 @@ public struct IDNST: Hashable, Sendable, Codable, CustomStringConvertible, Compa
         try container.encode(value)
     }
 
+    /// `system|` of a search token, accepted before the value.
+    private static let tokenPrefix = IdentifierSystem.idnst + "|"
+
     /// FINESS: 9 digits, except Corsica whose department is `2A`/`2B` (second character).
-    private static func isFINESSBody(_ body: ArraySlice<UInt8>) -> Bool {
+    private static func isFINESSBody(_ body: some Collection<UInt8>) -> Bool {
         guard body.count == 9 else { return false }
         for (offset, byte) in body.enumerated() {
             if RPPS.isDigit(byte) { continue }
