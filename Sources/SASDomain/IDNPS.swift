@@ -28,7 +28,9 @@ public struct IDNPS: Hashable, Sendable, Codable, CustomStringConvertible, Compa
     /// Parses and normalises a national practitioner identifier. Does not check the RPPS Luhn digit.
     public init(parsing raw: String) throws {
         var text = raw.trimmedBlanks
-        if text.hasPrefix(Self.tokenPrefix) { text.removeFirst(Self.tokenPrefix.count) }
+        if text.utf8.starts(with: Self.tokenPrefix.utf8) { // bytes: `hasPrefix` compares characters, much slower
+            text = String(Substring(text.utf8.dropFirst(Self.tokenPrefix.utf8.count)))
+        }
         guard let head = text.utf8.first else { throw NationalIdentifierError.empty }
         let bytes = text.utf8 // read in place (an array of them would be an allocation per parse)
 
