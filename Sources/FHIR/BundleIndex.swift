@@ -29,6 +29,10 @@ public enum ResolvedReference: Sendable {
 public struct BundleIndex: Sendable {
     /// The entries indexed (in bundle order).
     public let entries: [BundleEntry]
+    /// The position in the Bundle of each of `entries` when they are not all of its entries (the fast normaliser
+    /// path keeps Slot entries apart); nil: `entries` are the Bundle's. Indices reported (`duplicates`,
+    /// ``ResolvedReference/entry(index:resource:)``) are positions in the Bundle.
+    private let positions: [Int]?
     /// `Type/id` keys (parts: type, id).
     private var byKey = StringKeyTable()
     /// fullUrls (one part).
@@ -44,8 +48,13 @@ public struct BundleIndex: Sendable {
     public init(_ bundle: FHIRBundle) { self.init(entries: bundle.entry ?? []) }
 
     /// Builds the index over raw entries.
-    public init(entries: [BundleEntry]) {
+    public init(entries: [BundleEntry]) { self.init(entries: entries, positions: nil) }
+
+    /// Builds the index over `entries`, which are at `positions` in the Bundle (nil: all of them, in order).
+    init(entries: [BundleEntry], positions: [Int]?) {
+        precondition(positions.map { $0.count == entries.count } ?? true, "one position per entry")
         self.entries = entries
+        self.positions = positions
         var indexed = 0 // fast slots come without a resource and are not indexed: size the tables for the others
         for i in entries.indices where entries[i].resource != nil { indexed += 1 }
         byKey.reserve(indexed)
@@ -60,7 +69,7 @@ public struct BundleIndex: Sendable {
             var second: (String, String)?
             if let fullUrl {
                 if byFullUrl.value(fullUrl) != nil {
-                    duplicates[i] = "duplicate fullUrl \(fullUrl)"
+                    duplicates[position(i)] = "duplicate fullUrl \(fullUrl)"
                     continue
                 }
                 // The usual `…/Type/id` names the key already there: checked on the bytes, without building it.
@@ -70,7 +79,7 @@ public struct BundleIndex: Sendable {
                 }
             }
             if let first, let previous = byKey.value(first.0, first.1) {
-                duplicates[i] = "duplicate id \(first.0)/\(first.1) (entry \(previous) wins)"
+                duplicates[position(i)] = "duplicate id \(first.0)/\(first.1) (entry \(position(previous)) wins)"
                 continue
             }
             if let fullUrl { byFullUrl.insert(i, fullUrl) }
@@ -87,6 +96,20 @@ public struct BundleIndex: Sendable {
                 byIdentifier.insert(i, type, value, kind: Self.anySystem)
             }
         }
+    }
+
+    /// The position in the Bundle of `entries[i]`.
+    @inline(__always) func position(_ i: Int) -> Int { positions?[i] ?? i }
+
+    /// The entry at `position` in the Bundle, if it is indexed here.
+    func entry(atPosition position: Int) -> BundleEntry? {
+        guard let positions else { return entries.indices.contains(position) ? entries[position] : nil }
+        var (lo, hi) = (0, positions.count) // positions are increasing
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if positions[mid] < position { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < positions.count && positions[lo] == position ? entries[lo] : nil
     }
 
     /// A `Type/id` pair.
@@ -118,7 +141,7 @@ public struct BundleIndex: Sendable {
                 if let i = byIdentifier.value(type, identifier.system ?? "", value, kind: Self.withSystem)
                     ?? byIdentifier.value(type, value, kind: Self.anySystem),
                    let resource = entries[i].resource {
-                    return .entry(index: i, resource: resource)
+                    return .entry(index: position(i), resource: resource)
                 }
             }
             return .logical(identifier)
@@ -131,7 +154,7 @@ public struct BundleIndex: Sendable {
             return .unresolved(reason: "no contained resource \(literal)")
         }
         if let i = byFullUrl.value(literal) ?? byKey.value(suffixOf: literal), let resource = entries[i].resource {
-            return .entry(index: i, resource: resource)
+            return .entry(index: position(i), resource: resource)
         }
         return .unresolved(reason: "no entry for \(literal)")
     }

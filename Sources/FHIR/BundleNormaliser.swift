@@ -19,8 +19,11 @@ public enum BundleNormaliser {
     static func normaliseFast(data: Data, flow: SlotFlow, window: ClosedRange<Date>,
                               now: Date) throws(FHIRDecodingError) -> NormalisationResult? {
         var scan = FastSlotScan()
-        let bundle = try FHIRJSON.decodeBundle(data) { r in try scan.readEntry(&r) }
+        let bundle = try FHIRJSON.decodeBundle(data, entryReader: { r in try scan.readEntry(&r) },
+                                               entryArray: { scan.entryArrayBegins() })
         let entries = bundle.entry ?? []
+        // More than one `entry` array: the last wins, but the scan saw them all.
+        guard !scan.repeatedEntryArray, scan.otherPositions.count == entries.count else { return nil }
         // Fast slots stay out of BundleIndex (indexing them costs more than reading them); that is only invisible
         // when no fullUrl or Slot key repeats, since then no entry is a duplicate because of a fast slot.
         guard !scan.slots.isEmpty else { return normalise(bundle: bundle, flow: flow, window: window, now: now) }
@@ -46,13 +49,15 @@ public enum BundleNormaliser {
         return normalise(bundle: bundle, fast: &none, flow: flow, window: window, now: now)
     }
 
-    /// `fast` holds the Slot entries read by the fast path (their `BundleEntry` is empty); its slots and ids are
-    /// handed to the domain slots, so `fast` is left without them.
+    /// `fast` holds the Slot entries read by the fast path (they are not in `bundle.entry`, whose entries are at
+    /// the scan's `otherPositions`); its slots and ids are handed to the domain slots, so `fast` is left without them.
     static func normalise(bundle: FHIRBundle, fast: inout FastSlotScan?, flow: SlotFlow, window: ClosedRange<Date>,
                           now: Date) -> NormalisationResult {
         let entries = bundle.entry ?? []
-        var result = NormalisationResult(declaredTotal: bundle.total, entryCount: entries.count)
-        result.slots.reserveCapacity(entries.count)
+        let positions = fast?.takeOtherPositions() // nil: `entries` are all the Bundle's
+        let total = entries.count + (fast?.slots.count ?? 0)
+        var result = NormalisationResult(declaredTotal: bundle.total, entryCount: total)
+        result.slots.reserveCapacity(total)
         if let type = bundle.type, type != "searchset" {
             result.problems.append(EntryProblem(entryIndex: nil, fullUrl: nil, reason: .bundleStructure,
                                                 message: "bundle type is \(type), expected searchset"))
@@ -61,9 +66,10 @@ public enum BundleNormaliser {
             result.problems.append(EntryProblem(entryIndex: nil, fullUrl: nil, reason: .bundleStructure,
                                                 message: "ignored Bundle.\(issue.path ?? "?"): \(issue.message)"))
         }
-        let index = BundleIndex(entries: entries)
-        for (i, why) in index.duplicates.sorted(by: { $0.key < $1.key }) {
-            result.problems.append(EntryProblem(entryIndex: i, fullUrl: entries[i].fullUrl, reason: .duplicateID, message: why))
+        let index = BundleIndex(entries: entries, positions: positions)
+        for (p, why) in index.duplicates.sorted(by: { $0.key < $1.key }) {
+            result.problems.append(EntryProblem(entryIndex: p, fullUrl: index.entry(atPosition: p)?.fullUrl, reason: .duplicateID,
+                                                message: why))
         }
         var run = NormaliserRun(flow: flow, window: window, now: now, result: result, graph: SlotGraph(index: index),
                                 fastSchedules: fast?.schedules ?? [], ids: fast?.takeIDArena(), comments: fast?.comments ?? [],
@@ -71,11 +77,12 @@ public enum BundleNormaliser {
                                 fastFacts: fast?.facts.map(\.shared) ?? [])
         let fastSlots = fast?.takeSlots() ?? []
         var nextFast = 0
+        var next = 0 // in `entries`
 
         let fastFacts = fast?.facts ?? []
         fastSlots.withUnsafeBufferPointer { fastSlots in
             fastFacts.withUnsafeBufferPointer { fastFacts in // in place: copying a SlotFactsEntry retains its fields
-                for i in entries.indices { // by index: copying each BundleEntry would retain all its fields
+                for i in 0..<total { // positions in the Bundle
                     if nextFast < fastSlots.count, fastSlots[nextFast].entry == i {
                         let slot = fastSlots.baseAddress! + nextFast
                         run.add(slot, facts: fastFacts.baseAddress! + slot.pointee.facts, entry: i,
@@ -83,7 +90,8 @@ public enum BundleNormaliser {
                         nextFast += 1
                         continue
                     }
-                    let entry = entries[i]
+                    let entry = entries[next]
+                    next += 1
                     if let issue = entry.decodingIssue {
                         run.result.problems.append(EntryProblem(entryIndex: i, fullUrl: entry.fullUrl, reason: .undecodableEntry,
                                                                 message: issue.description))

@@ -5,11 +5,14 @@ extension FHIRBundle: JSONReadable {
     private static let table = KeyTable<F>()
 
     init(reading r: inout JSONReader) throws {
-        try self.init(reading: &r, entryReader: BundleEntry.readTolerantly)
+        try self.init(reading: &r, entryReader: BundleEntry.readTolerantly, reserving: true)
     }
 
-    /// Reads a Bundle, reading each `entry` element with `entryReader` (the fast normaliser path passes its own).
-    init(reading r: inout JSONReader, entryReader: (inout JSONReader) throws -> BundleEntry) throws {
+    /// Reads a Bundle, reading each `entry` element with `entryReader` (the fast normaliser path passes its own, which
+    /// keeps some elements for itself: nil); `entryArray` is told each time an `entry` array begins (a repeated key:
+    /// the last array wins); `reserving`: make room ahead for about one entry per KB.
+    init(reading r: inout JSONReader, entryReader: (inout JSONReader) throws -> BundleEntry?, entryArray: () -> Void = {},
+         reserving: Bool) throws {
         self.init(type: nil)
         guard try r.beginObject() else { throw r.typeError("object") }
         var first = true
@@ -24,7 +27,8 @@ extension FHIRBundle: JSONReadable {
                 }
                 // Entries are rarely under ~1 KB each: reserving for that avoids a dozen regrowths of a large array
                 // (the estimate is bounded by the document, so hostile input cannot inflate it).
-                entry = try r.readArray(reservingCapacity: (r.count - r.pos) / 1024) { r in try entryReader(&r) }
+                entryArray()
+                entry = try r.readArray(reservingCapacity: reserving ? (r.count - r.pos) / 1024 : 0) { r in try entryReader(&r) }
             case .resourceType?: _ = try Self.tolerant(&r, &issues, "resourceType") { r in try r.readString() }
             case .id?: id = try Self.tolerant(&r, &issues, "id") { r in try r.readString() }
             case .meta?: meta = try Self.tolerant(&r, &issues, "meta") { r in try r.read(Meta.self) }

@@ -8,15 +8,19 @@ public enum FHIRJSON {
     /// Decodes a Bundle tolerantly: broken entries are kept as entries with a `decodingIssue`.
     /// Throws only for whole-document failures (not JSON, truncated, not a Bundle, …).
     public static func decodeBundle(_ data: Data, maxBytes: Int = defaultMaxBytes) throws(FHIRDecodingError) -> FHIRBundle {
-        try decodeBundle(data, maxBytes: maxBytes, entryReader: BundleEntry.readTolerantly)
+        try decodeBundle(data, maxBytes: maxBytes, entryReader: BundleEntry.readTolerantly, reserving: true)
     }
 
-    /// Same as ``decodeBundle(_:maxBytes:)`` with a custom reader for each `entry` element. The reader runs inside
-    /// the buffer scope, so it may remember byte offsets of the document while the decode lasts.
-    static func decodeBundle(_ data: Data, maxBytes: Int = defaultMaxBytes,
-                             entryReader: (inout JSONReader) throws -> BundleEntry) throws(FHIRDecodingError) -> FHIRBundle {
+    /// Same as ``decodeBundle(_:maxBytes:)`` with a custom reader for each `entry` element, which may keep an element
+    /// for itself (nil: not in `Bundle.entry`); `entryArray` is told when an `entry` array begins; `reserving`: make
+    /// room ahead for about one entry per KB. The reader runs inside the buffer scope, so it may remember byte
+    /// offsets of the document while the decode lasts.
+    static func decodeBundle(_ data: Data, maxBytes: Int = defaultMaxBytes, entryReader: (inout JSONReader) throws -> BundleEntry?,
+                             entryArray: () -> Void = {}, reserving: Bool = false) throws(FHIRDecodingError) -> FHIRBundle {
         let resource = try read(data, maxBytes: maxBytes, expected: "Bundle") { r, type -> Any in
-            if type == "Bundle" { return try FHIRBundle(reading: &r, entryReader: entryReader) }
+            if type == "Bundle" {
+                return try FHIRBundle(reading: &r, entryReader: entryReader, entryArray: entryArray, reserving: reserving)
+            }
             return try Resource(reading: &r)
         }
         if let bundle = resource as? FHIRBundle { return bundle }

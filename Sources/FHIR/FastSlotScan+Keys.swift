@@ -9,22 +9,20 @@ extension FastSlotScan {
     /// normaliser follows can usefully land on a Slot. Hashes are compared, so a (rare) collision only costs a
     /// trip through the full path. Non-ASCII values also go to the full path: `String` equality is Unicode
     /// canonical equivalence, which byte hashes do not model.
+    /// `entries`: the other entries (the fast slots are not among them).
     func keysAreUnique(_ entries: [BundleEntry]) -> Bool {
-        var urlKeys = HashSet64(capacity: entries.count)
-        var slotKeys = HashSet64(capacity: entries.count)
-        var next = 0
+        var urlKeys = HashSet64(capacity: entries.count + slots.count)
+        var slotKeys = HashSet64(capacity: entries.count + slots.count)
+        // Fast slots: hashes were taken from the bytes while reading (ASCII only, unescaped); fields are read in place
+        // (copying a FastSlot would retain all of them).
+        for k in slots.indices {
+            if let hash = slots[k].fullUrlHash, !urlKeys.insert(hash) { return false }
+            if let hash = slots[k].idHash, !slotKeys.insert(hash) { return false }
+            let explicitFullUrl = slots[k].fullUrl > 0 ? self.fullUrls[slots[k].fullUrl - 1] : nil
+            if slots[k].fullUrlHash != nil, !slots[k].fullUrlFromBase,
+               !Self.insertSuffixKey(explicitFullUrl, id: slots[k].idString(idBytes), into: &slotKeys) { return false }
+        }
         for i in entries.indices {
-            if next < slots.count, slots[next].entry == i {
-                // Fast slot: hashes were taken from the bytes while reading (ASCII only, unescaped).
-                let k = next // fields are read in place: copying a FastSlot would retain all of them
-                next += 1
-                if let hash = slots[k].fullUrlHash, !urlKeys.insert(hash) { return false }
-                if let hash = slots[k].idHash, !slotKeys.insert(hash) { return false }
-                if slots[k].fullUrlHash != nil, !slots[k].fullUrlFromBase,
-                   !Self.insertSuffixKey(slots[k].fullUrl > 0 ? self.fullUrls[slots[k].fullUrl - 1] : nil, id: slots[k].idString(idBytes),
-                                         into: &slotKeys) { return false }
-                continue
-            }
             guard let resource = entries[i].resource else { continue } // not indexed by BundleIndex either
             let fullUrl = entries[i].fullUrl
             if let fullUrl {

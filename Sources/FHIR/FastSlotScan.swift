@@ -91,8 +91,9 @@ struct SlotFactsEntry {
 /// mapped by the same `SlotMapping` functions, and reused (see ``PrefixMemo`` and ``ByteMemo``); each distinct
 /// combination of meta, serviceType, specialty, appointmentType and fullUrl base becomes one ``SlotFactsEntry``
 /// that all its slots share. The ids are copied into one byte arena (``idBytes``, a ``TextArena`` for the domain
-/// slots), and `fullUrl` becomes a new string unless it is `…/Slot/<id>` (then its base is shared). The entry handed back for a fast slot is empty: the slot carries its fullUrl. Anything
-/// else — another resource type, `resourceType` not first, an escaped string where bytes are compared, any error —
+/// slots), and `fullUrl` becomes a new string unless it is `…/Slot/<id>` (then its base is shared). A fast slot is
+/// not handed back as a `Bundle.entry` element (the document positions of the others are in ``otherPositions``).
+/// Anything else — another resource type, `resourceType` not first, an escaped string where bytes are compared, any error —
 /// rewinds to the start of the entry and hands it to the full reader, so problems and error messages are exactly
 /// those of the full path.
 struct FastSlotScan {
@@ -104,6 +105,11 @@ struct FastSlotScan {
     private(set) var facts: [SlotFactsEntry] = []
     /// The ids of the fast slots, one after the other (ASCII, see ``FastSlot/arenaID``).
     private(set) var idBytes: [UInt8] = []
+    /// The document positions of the entries handed back (those not read as fast slots), in order.
+    private(set) var otherPositions: [Int] = []
+    /// The Bundle has more than one `entry` array (the last one wins: positions and slots read from the others
+    /// would not be its entries).
+    private(set) var repeatedEntryArray = false
     /// Distinct booking URLs (see ``FastSlot/comment``); index 0 stands for none.
     private(set) var comments: [String?] = [nil]
     /// The fullUrls that are not `base + id` (see ``FastSlot/fullUrl``).
@@ -145,8 +151,13 @@ struct FastSlotScan {
     /// Thrown (and caught here) when an entry is left to the full reader.
     private struct NotFastPath: Error {}
 
-    /// Reads one `entry` element: a fast Slot (returned entry is empty) or whatever the full reader makes.
-    mutating func readEntry(_ r: inout JSONReader) throws -> BundleEntry {
+    /// Notes the start of an `entry` array.
+    mutating func entryArrayBegins() {
+        if entryCount > 0 { repeatedEntryArray = true }
+    }
+
+    /// Reads one `entry` element: a fast Slot (kept here: nil) or whatever the full reader makes.
+    mutating func readEntry(_ r: inout JSONReader) throws -> BundleEntry? {
         let index = entryCount
         entryCount += 1
         let at = r.pos, depth = r.depth
@@ -185,14 +196,23 @@ struct FastSlotScan {
                 }
             }
             slots[k].facts = factsIndex(slots[k].key)
-            return BundleEntry()
+            return nil
         } catch {
             // Memo entries added on the way stay valid (each maps bytes to what the full reader makes of them).
             if slots.count > before { slots.removeLast() }
             r.pos = at
             r.depth = depth
-            return try BundleEntry.readTolerantly(&r)
+            let entry = try BundleEntry.readTolerantly(&r)
+            otherPositions.append(index)
+            return entry
         }
+    }
+
+    /// The positions of the other entries, handed over.
+    mutating func takeOtherPositions() -> [Int] {
+        var taken: [Int] = []
+        swap(&taken, &otherPositions)
+        return taken
     }
 
     /// The slots read, handed over (the scan keeps none, so the caller's array is uniquely referenced).

@@ -121,6 +121,21 @@ struct FastPathEquivalenceTests {
         #expect(Self.expectSame(Data(twice.utf8), "fullUrl twice") == 0)
     }
 
+    /// `entry` twice: the last array wins (as in the full reader), so the fast path, which saw both, declines; an
+    /// empty first array changes nothing.
+    @Test func repeatedEntryArrays() throws {
+        let data = FHIRBenchmark.bundleData(shape: .init(practitioners: 2, days: 1, slotsPerDay: 3), seed: 12)
+        let text = String(decoding: data, as: UTF8.self)
+        let first = try #require(text.range(of: "{\"fullUrl\":"))
+        let end = try #require(text.range(of: "\"search\":{\"mode\":\"match\"}}", range: first.upperBound..<text.endIndex))
+        let slotEntry = String(text[first.lowerBound..<end.upperBound]).replacingOccurrences(of: "-0-0-0\"", with: "-0-0-0z\"")
+        let twice = text.replacingOccurrences(of: "\"entry\":[", with: "\"entry\":[\(slotEntry)],\"entry\":[")
+        #expect(twice != text)
+        #expect(Self.expectSame(Data(twice.utf8), "two entry arrays") == 0)
+        let emptyFirst = text.replacingOccurrences(of: "\"entry\":[", with: "\"entry\":[],\"entry\":[")
+        Self.expectSame(Data(emptyFirst.utf8), "an empty entry array first", fastMustEngage: true)
+    }
+
     @Test func truncatedAndHostileDocuments() throws {
         let data = FHIRBenchmark.bundleData(shape: .init(practitioners: 3, days: 1, slotsPerDay: 4), seed: 9)
         for fraction in [0.0, 0.02, 0.1, 0.33, 0.5, 0.77, 0.999] {
