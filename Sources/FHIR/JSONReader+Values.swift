@@ -12,7 +12,8 @@ extension JSONReader {
             // Fast scan, 8 bytes at a time, for a quote or a backslash.
             while pos + 8 <= count {
                 let word = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
-                if Self.hasByte(word, 0x22) || Self.hasByte(word, 0x5C) { break }
+                let marks = Self.byteMarks(word, 0x22) | Self.byteMarks(word, 0x5C)
+                if marks != 0 { pos += marks.trailingZeroBitCount / 8; break } // onto the first quote or backslash
                 pos += 8
             }
             guard pos < count else { throw JSONReadError.truncated(offset: pos) }
@@ -37,21 +38,34 @@ extension JSONReader {
         let start = pos
         var h = seed
         var high: UInt64 = 0
+        var quote = -1 // offset of the closing quote in the word where it was found
         while pos + 8 <= count {
             let word = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
-            if Self.hasByte(word, 0x22) || Self.hasByte(word, 0x5C) { break }
+            let marks = Self.byteMarks(word, 0x22) | Self.byteMarks(word, 0x5C)
+            if marks != 0 {
+                // The lowest mark is exact: the first quote or backslash is at byte `k` of the word (little-endian).
+                let k = marks.trailingZeroBitCount / 8
+                if base[pos + k] == UInt8(ascii: "\\") { pos += k; return nil }
+                high |= k == 0 ? 0 : word & (UInt64.max >> UInt64(64 - 8 * k))
+                quote = k
+                break
+            }
             high |= word
             h = mixWord(h, word)
             pos += 8
         }
         let mixed = pos - start
-        while true {
-            guard pos < count else { throw JSONReadError.truncated(offset: pos) }
-            let c = base[pos]
-            if c == UInt8(ascii: "\"") { break }
-            if c == UInt8(ascii: "\\") { return nil }
-            high |= UInt64(c)
-            pos += 1
+        if quote >= 0 {
+            pos += quote
+        } else {
+            while true { // the last bytes of the document, one by one
+                guard pos < count else { throw JSONReadError.truncated(offset: pos) }
+                let c = base[pos]
+                if c == UInt8(ascii: "\"") { break }
+                if c == UInt8(ascii: "\\") { return nil }
+                high |= UInt64(c)
+                pos += 1
+            }
         }
         let end = pos
         pos += 1
@@ -59,9 +73,11 @@ extension JSONReader {
         return (start, end, finishHash(h, base + start, end - start, mixed: mixed))
     }
 
-    @inline(__always) static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+    /// The high bit of each byte of `word` equal to `byte` — exact for the lowest one (a borrow can only mark bytes
+    /// above a real match).
+    @inline(__always) static func byteMarks(_ word: UInt64, _ byte: UInt8) -> UInt64 {
         let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
-        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 
     /// Reads a string; nil for `null`. Other JSON types are a recoverable type error.

@@ -119,7 +119,8 @@ struct JSONReader {
         // Find the closing quote 8 bytes at a time, then byte by byte (a backslash skips the byte after it).
         while pos + 8 <= count {
             let word = UnsafeRawPointer(base + pos).loadUnaligned(as: UInt64.self)
-            if Self.hasByte(word, 0x22) || Self.hasByte(word, 0x5C) { break }
+            let marks = Self.byteMarks(word, 0x22) | Self.byteMarks(word, 0x5C)
+            if marks != 0 { pos += marks.trailingZeroBitCount / 8; break } // onto the first quote or backslash
             pos += 8
         }
         while true {

@@ -6,7 +6,9 @@ import Testing
 /// fast path's key hashes are compared with hashes of model strings), whatever the length and what follows.
 @Suite("Byte hash")
 struct ByteHashTests {
-    @Test(arguments: ["", "\"}", ",\"next\":\"value with more than eight bytes\"}"])
+    /// What follows the closing quote (in the same 8-byte word for short strings) must not count: non-ASCII bytes,
+    /// backslashes and quotes there change nothing.
+    @Test(arguments: ["", "\"}", ",\"next\":\"value with more than eight bytes\"}", "\u{E9}\u{E8}\u{E0}\u{F9}", #"\\"\\""#])
     func scanningHashesLikeByteHash(after: String) throws {
         for n in 0...41 {
             let text = String((0..<n).map { Character(UnicodeScalar(UInt8(0x61 + $0 % 26))) })
