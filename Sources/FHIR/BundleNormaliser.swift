@@ -216,7 +216,7 @@ struct NormaliserRun {
 
     /// Where the slot's Schedule reference comes from.
     enum ScheduleSource {
-        case model(Slot)
+        indirect case model(Slot) // boxed: the enum stays one word, read per slot
         case fast(Int)
     }
 

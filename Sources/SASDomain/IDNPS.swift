@@ -31,11 +31,15 @@ public struct IDNPS: Hashable, Sendable, Codable, CustomStringConvertible, Compa
         if text.utf8.starts(with: Self.tokenPrefix.utf8) { // bytes: `hasPrefix` compares characters, much slower
             text = String(Substring(text.utf8.dropFirst(Self.tokenPrefix.utf8.count)))
         }
-        guard let head = text.utf8.first else { throw NationalIdentifierError.empty }
-        let bytes = text.utf8 // read in place (an array of them would be an allocation per parse)
+        let value = text
+        self = try text.withUTF8 { bytes in try IDNPS(value, bytes) } // bytes in place: no array, no view iteration
+    }
 
+    /// `text`, whose UTF-8 bytes are `bytes` (trimmed, without token prefix).
+    private init(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) throws {
+        guard let head = bytes.first else { throw NationalIdentifierError.empty }
         if let slash = bytes.firstIndex(of: UInt8(ascii: "/")) {
-            let head = bytes[..<slash], tail = bytes[bytes.index(after: slash)...]
+            let head = bytes[..<slash], tail = bytes[(slash + 1)...]
             guard head.first == UInt8(ascii: "3") else {
                 throw NationalIdentifierError.unknownPrefix(value: text, prefix: Character(Unicode.Scalar(head.first ?? 0x3F)))
             }

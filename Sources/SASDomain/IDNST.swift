@@ -28,8 +28,13 @@ public struct IDNST: Hashable, Sendable, Codable, CustomStringConvertible, Compa
         if text.utf8.starts(with: Self.tokenPrefix.utf8) { // bytes: `hasPrefix` compares characters, much slower
             text = String(Substring(text.utf8.dropFirst(Self.tokenPrefix.utf8.count)))
         }
-        guard let head = text.utf8.first else { throw NationalIdentifierError.empty }
-        let bytes = text.utf8 // read in place (an array of them would be an allocation per parse)
+        let value = text
+        self = try text.withUTF8 { bytes in try IDNST(value, bytes) } // bytes in place: no array, no view iteration
+    }
+
+    /// `text`, whose UTF-8 bytes are `bytes` (trimmed, without token prefix).
+    private init(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) throws {
+        guard let head = bytes.first else { throw NationalIdentifierError.empty }
         guard bytes.allSatisfy(IDNPS.isAlphanumeric) else { throw NationalIdentifierError.invalidCharacters(value: text) }
         let allDigits = bytes.allSatisfy(RPPS.isDigit)
         switch (bytes.count, head) {
