@@ -163,49 +163,55 @@ struct FastSlotScan {
         let at = r.pos, depth = r.depth
         let before = slots.count // the slot is built in place in `slots` (copying a FastSlot retains its fields)
         do {
-            var fullUrl: ASCIIValue?
-            guard try r.beginObject() else { throw NotFastPath() }
-            var first = true
-            var ordinal = 0
-            while let key = try entryKeys.nextKey(&r, &first, &ordinal, Self.entryTable) {
-                switch key {
-                case .fullUrl?: fullUrl = try Self.readASCII(&r, seed: 1)
-                case .search?: _ = try searchMemo.read(&r) { r in try Self.readSearch(&r); return true }
-                case .resource?:
-                    if slots.count > before { slots.removeLast() } // a repeated key: the last one wins
-                    // Built in place: `slots` is moved out of `self` (O(1)) so that `readSlot` may mutate the memos.
-                    var built: [FastSlot] = []
-                    swap(&built, &slots)
-                    defer { swap(&built, &slots) }
-                    if built.isEmpty { built.reserveCapacity(r.count / 1024 + 16) } // ~1 KB per Slot entry
-                    built.append(FastSlot(entry: index))
-                    try readSlot(&r, into: &built[built.count - 1])
-                case nil: try r.skipValue()
-                }
+            if try readFastEntry(&r, index: index, before: before) { return nil }
+        } catch {}
+        // Any other resource, or anything the fast reader declines: the full reader, from the start of the entry.
+        // Memo entries added on the way stay valid (each maps bytes to what the full reader makes of them).
+        if slots.count > before { slots.removeLast() }
+        r.pos = at
+        r.depth = depth
+        let entry = try BundleEntry.readTolerantly(&r)
+        otherPositions.append(index)
+        return entry
+    }
+
+    /// Reads an entry whose resource is a Slot into `slots`; false as soon as the resource is something else (a
+    /// common case, answered without throwing: an error is an allocation), throws when the fast reader declines.
+    private mutating func readFastEntry(_ r: inout JSONReader, index: Int, before: Int) throws -> Bool {
+        var fullUrl: ASCIIValue?
+        guard try r.beginObject() else { throw NotFastPath() }
+        var first = true
+        var ordinal = 0
+        while let key = try entryKeys.nextKey(&r, &first, &ordinal, Self.entryTable) {
+            switch key {
+            case .fullUrl?: fullUrl = try Self.readASCII(&r, seed: 1)
+            case .search?: _ = try searchMemo.read(&r) { r in try Self.readSearch(&r); return true }
+            case .resource?:
+                if slots.count > before { slots.removeLast() } // a repeated key: the last one wins
+                // Built in place: `slots` is moved out of `self` (O(1)) so that `readSlot` may mutate the memos.
+                var built: [FastSlot] = []
+                swap(&built, &slots)
+                defer { swap(&built, &slots) }
+                if built.isEmpty { built.reserveCapacity(r.count / 1024 + 16) } // ~1 KB per Slot entry
+                built.append(FastSlot(entry: index))
+                guard try readSlot(&r, into: &built[built.count - 1]) else { return false }
+            case nil: try r.skipValue()
             }
-            guard slots.count > before else { throw NotFastPath() }
-            let k = before
-            slots[k].fullUrlHash = fullUrl?.hash
-            if let url = fullUrl {
-                if let id = slots[k].idRange, Self.names(r, url: url.start..<url.end, id: id) {
-                    slots[k].key.base = baseIndex(r, url.start, url.end - id.count) + 1
-                    slots[k].fullUrlFromBase = true
-                } else {
-                    fullUrls.append(url.string(r))
-                    slots[k].fullUrl = fullUrls.count
-                }
-            }
-            slots[k].facts = factsIndex(slots[k].key)
-            return nil
-        } catch {
-            // Memo entries added on the way stay valid (each maps bytes to what the full reader makes of them).
-            if slots.count > before { slots.removeLast() }
-            r.pos = at
-            r.depth = depth
-            let entry = try BundleEntry.readTolerantly(&r)
-            otherPositions.append(index)
-            return entry
         }
+        guard slots.count > before else { throw NotFastPath() }
+        let k = before
+        slots[k].fullUrlHash = fullUrl?.hash
+        if let url = fullUrl {
+            if let id = slots[k].idRange, Self.names(r, url: url.start..<url.end, id: id) {
+                slots[k].key.base = baseIndex(r, url.start, url.end - id.count) + 1
+                slots[k].fullUrlFromBase = true
+            } else {
+                fullUrls.append(url.string(r))
+                slots[k].fullUrl = fullUrls.count
+            }
+        }
+        slots[k].facts = factsIndex(slots[k].key)
+        return true
     }
 
     /// The positions of the other entries, handed over.
@@ -282,13 +288,14 @@ struct FastSlotScan {
         }
     }
 
-    private mutating func readSlot(_ r: inout JSONReader, into slot: inout FastSlot) throws {
+    /// Reads a Slot resource into `slot`; false when the resource is not a Slot (`resourceType` first).
+    private mutating func readSlot(_ r: inout JSONReader, into slot: inout FastSlot) throws -> Bool {
         guard try r.peek() == UInt8(ascii: "{") else { throw NotFastPath() }
         _ = try r.beginObject()
         var first = true
         // The full reader dispatches on the first `resourceType` key; only accept it in first position.
         guard try r.nextKey(&first, Self.slotTable) == .resourceType, try Self.stringEquals(&r, "Slot") == true else {
-            throw NotFastPath()
+            return false
         }
         var ordinal = 0
         while let key = try slotKeys.nextKey(&r, &first, &ordinal, Self.slotTable) {
@@ -326,6 +333,7 @@ struct FastSlotScan {
             case nil: try r.skipValue()
             }
         }
+        return true
     }
 
     /// A string value's position and hash; its `String` is only built when needed (not for included resources,
