@@ -212,6 +212,9 @@ struct NormaliserRun {
     /// The fast slots, stored together (see ``SlotRows``); those read by the full path meanwhile are kept apart,
     /// with the number of rows before them, and merged in order by ``finish()``.
     private var rows: SlotRowsBuilder?
+    /// Per fast Schedule reference: its walk is done, without failure, issue or rejection, and its template is
+    /// registered in `rows` (then its slots need neither the walk nor a check).
+    private var cleanRowTemplates: [Bool]
     private var modelSlots: [(rowsBefore: Int, slot: AggregatedSlot)] = []
 
     /// Where the slot's Schedule reference comes from.
@@ -236,6 +239,7 @@ struct NormaliserRun {
             rows = SlotRowsBuilder(ids: ids, facts: fastFacts, bookingURLs: comments, fullUrls: fullUrls, capacity: fastSlots)
         }
         fastWalks = Array(repeating: nil, count: fastSchedules.count)
+        cleanRowTemplates = Array(repeating: false, count: fastSchedules.count)
     }
 
     private mutating func walk(_ source: ScheduleSource) -> ScheduleWalk {
@@ -278,7 +282,13 @@ struct NormaliserRun {
         guard end.date > start.date else { result.dropped[.endNotAfterStart, default: 0] += 1; return }
         guard window.contains(start.date) else { result.dropped[.outsideWindow, default: 0] += 1; return }
         guard start.date >= now else { result.dropped[.startsInPast, default: 0] += 1; return }
+        let assumedLocalTime = start.assumedLocalTime || end.assumedLocalTime
 
+        // The common case: a fast slot of a Schedule already walked without any problem, no CPTS reference.
+        if model == nil, case .fast(let key) = schedule, cleanRowTemplates[key], !facts.pointee.hasReferences {
+            appendRow(read, key: key, structures: nil, start: start.date, end: end.date, assumedLocalTime: assumedLocalTime)
+            return
+        }
         let walk = walk(schedule)
         if !walk.clean {
             if let failure = walk.failure {
@@ -306,12 +316,10 @@ struct NormaliserRun {
             }
             structures = extended
         }
-        let assumedLocalTime = start.assumedLocalTime || end.assumedLocalTime
         if model == nil, rows != nil, case .fast(let key) = schedule { // a row: its strings are indices into the scan's tables
-            let k = read.pointee.fullUrl
-            rows!.append(template: walk.template, templateKey: key, structures: structures, start: start.date, end: end.date,
-                         assumedLocalTime: assumedLocalTime, facts: read.pointee.facts, bookingURL: read.pointee.comment,
-                         id: read.pointee.arenaID, fullUrl: k > 0 ? k - 1 : nil, fullUrlFromBase: read.pointee.fullUrlFromBase)
+            rows!.register(templateKey: key, template: walk.template)
+            cleanRowTemplates[key] = walk.clean
+            appendRow(read, key: key, structures: structures, start: start.date, end: end.date, assumedLocalTime: assumedLocalTime)
             return
         }
         // A slot read by the full path: a storage of its own (sharing the template's Schedule side).
@@ -322,6 +330,15 @@ struct NormaliserRun {
             bookingURL: consume bookingURL, slotID: consume id, fullUrl: consume fullUrl,
             fullUrlFromBase: read.pointee.fullUrlFromBase)
         if let count = rows?.count { modelSlots.append((count, slot)) } else { result.slots.append(slot) }
+    }
+
+    /// Appends a fast slot as a row (its template registered under `key`).
+    private mutating func appendRow(_ read: UnsafePointer<FastSlot>, key: Int, structures: [SlotStructure]?, start: Date, end: Date,
+                                    assumedLocalTime: Bool) {
+        let k = read.pointee.fullUrl
+        rows!.append(templateKey: key, structures: structures, start: start, end: end, assumedLocalTime: assumedLocalTime,
+                     facts: read.pointee.facts, bookingURL: read.pointee.comment, id: read.pointee.arenaID,
+                     fullUrl: k > 0 ? k - 1 : nil, fullUrlFromBase: read.pointee.fullUrlFromBase)
     }
 
     /// Puts the rows and the slots read by the full path into `result.slots`, in bundle order.

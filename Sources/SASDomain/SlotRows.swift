@@ -118,12 +118,13 @@ public struct SlotRowsBuilder {
     public var count: Int { rows.count }
 
     /// Appends the slot `AggregatedSlot(template:structures:start:end:assumedLocalTime:facts:bookingURL:slotID:fullUrl:
-    /// fullUrlFromBase:)` would make, with its facts, booking URL and fullUrl given as indices into the tables (fullUrl
-    /// nil: none) and its id as a range of the arena. `templateKey` is the caller's small number for `template`: the
-    /// same number must always come with the same template.
-    public mutating func append(template: AggregatedSlot, templateKey: Int, structures: [SlotStructure]?, start: Date,
-                                end: Date, assumedLocalTime: Bool, facts k: Int, bookingURL: Int, id: Range<Int>?,
-                                fullUrl: Int?, fullUrlFromBase: Bool) {
+    /// fullUrlFromBase:)` would make with the template registered under `templateKey`, with its facts, booking URL and
+    /// fullUrl given as indices into the tables (fullUrl nil: none) and its id as a range of the arena.
+    public mutating func append(templateKey: Int, structures: [SlotStructure]?, start: Date, end: Date,
+                                assumedLocalTime: Bool, facts k: Int, bookingURL: Int, id: Range<Int>?, fullUrl: Int?,
+                                fullUrlFromBase: Bool) {
+        precondition(templateKey >= 0 && templateKey < templates.count && templates[templateKey].owner >= 0,
+                     "template key not registered")
         precondition(facts.indices.contains(k), "facts index out of range")
         precondition(bookingURLs.indices.contains(bookingURL), "booking URL index out of range")
         precondition(fullUrl.map { fullUrls.indices.contains($0) } ?? true, "fullUrl index out of range")
@@ -134,7 +135,7 @@ public struct SlotRowsBuilder {
             }
             (idOffset, idLength) = (o, n)
         }
-        let side = self.template(templateKey, template)
+        let side = templates[templateKey]
         var listIndex = side.structures
         if let structures {
             structureLists.append(structures)
@@ -147,12 +148,13 @@ public struct SlotRowsBuilder {
                                  fullUrlFromBase: fromBase))
     }
 
-    /// The owner and own-structures indices of the template numbered `key`, registered on first use.
-    private mutating func template(_ key: Int, _ template: AggregatedSlot) -> (owner: Int32, structures: Int32) {
+    /// Registers `template` (its Schedule side and own structures) under the caller's small number `key`; the same
+    /// number must always come with the same template.
+    public mutating func register(templateKey key: Int, template: AggregatedSlot) {
         precondition(key >= 0 && key < Int(Int32.max), "template key out of range")
         if key < templates.count, templates[key].owner >= 0 {
             precondition(owners[Int(templates[key].owner)] === template.owner, "one template key for two templates")
-            return templates[key]
+            return
         }
         while templates.count <= key { templates.append((-1, -1)) }
         owners.append(template.owner)
@@ -162,7 +164,6 @@ public struct SlotRowsBuilder {
             list = Int32(structureLists.count - 1)
         }
         templates[key] = (Int32(owners.count - 1), list)
-        return templates[key]
     }
 
     /// The rows.

@@ -168,11 +168,14 @@ struct AggregatedSlotStorageTests {
         var builder = SlotRowsBuilder(ids: arena, facts: facts, bookingURLs: urls, fullUrls: fullUrls, capacity: 4)
         let t0 = template.start
         let cpts = [SlotStructure(role: .practice, name: "Cabinet"), SlotStructure(role: .cpts, name: "CPTS")]
-        builder.append(template: template, templateKey: 0, structures: nil, start: t0, end: t0 + 1200, assumedLocalTime: false,
+        builder.register(templateKey: 0, template: template)
+        builder.register(templateKey: 3, template: other)
+        builder.register(templateKey: 0, template: template) // again: nothing changes
+        builder.append(templateKey: 0, structures: nil, start: t0, end: t0 + 1200, assumedLocalTime: false,
                        facts: 0, bookingURL: 1, id: 0..<3, fullUrl: nil, fullUrlFromBase: true)
-        builder.append(template: other, templateKey: 3, structures: nil, start: t0 + 600, end: t0 + 1800, assumedLocalTime: true,
+        builder.append(templateKey: 3, structures: nil, start: t0 + 600, end: t0 + 1800, assumedLocalTime: true,
                        facts: 1, bookingURL: 0, id: 3..<6, fullUrl: 0, fullUrlFromBase: false)
-        builder.append(template: template, templateKey: 0, structures: cpts, start: t0 + 900, end: t0 + 2100,
+        builder.append(templateKey: 0, structures: cpts, start: t0 + 900, end: t0 + 2100,
                        assumedLocalTime: false, facts: 0, bookingURL: 2, id: nil, fullUrl: nil, fullUrlFromBase: true)
         #expect(builder.count == 3)
         let rows = builder.build().slots
