@@ -23,7 +23,7 @@ struct FastSlot {
     /// by the id when `fullUrlFromBase`).
     var fullUrl = 0
     var fullUrlFromBase = false
-    /// Byte hashes of `fullUrl` and `id` (nil when absent), for ``FastSlotScan/keysAreUnique(_:_:)``.
+    /// Byte hashes of `fullUrl` and `id` (nil when absent), for ``FastSlotScan/keysAreUnique(_:)``.
     var fullUrlHash: UInt64?
     var idHash: UInt64?
     /// Byte range of `id` while the entry is being read.
@@ -40,7 +40,7 @@ struct FastSlot {
     }
 }
 
-/// The strings of a slot, given to ``NormaliserRun/add(_:facts:entry:schedule:strings:)``: a model Slot's own (full
+/// The strings of a slot, given to ``NormaliserRun/add(_:facts:entry:schedule:model:)``: a model Slot's own (full
 /// path), or taken from the scan's tables (fast path).
 struct SlotStrings {
     var id: SlotText

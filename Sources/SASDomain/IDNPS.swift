@@ -27,10 +27,7 @@ public struct IDNPS: Hashable, Sendable, Codable, CustomStringConvertible, Compa
 
     /// Parses and normalises a national practitioner identifier. Does not check the RPPS Luhn digit.
     public init(parsing raw: String) throws {
-        var text = raw.trimmedBlanks
-        if text.utf8.starts(with: Self.tokenPrefix.utf8) { // bytes: `hasPrefix` compares characters, much slower
-            text = String(Substring(text.utf8.dropFirst(Self.tokenPrefix.utf8.count)))
-        }
+        var text = raw.identifierText(droppingToken: Self.tokenPrefix)
         let value = text
         self = try text.withUTF8 { bytes in try IDNPS(value, bytes) } // bytes in place: no array, no view iteration
     }

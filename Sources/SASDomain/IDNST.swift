@@ -24,10 +24,7 @@ public struct IDNST: Hashable, Sendable, Codable, CustomStringConvertible, Compa
 
     /// Parses and normalises a national structure identifier.
     public init(parsing raw: String) throws {
-        var text = raw.trimmedBlanks
-        if text.utf8.starts(with: Self.tokenPrefix.utf8) { // bytes: `hasPrefix` compares characters, much slower
-            text = String(Substring(text.utf8.dropFirst(Self.tokenPrefix.utf8.count)))
-        }
+        var text = raw.identifierText(droppingToken: Self.tokenPrefix)
         let value = text
         self = try text.withUTF8 { bytes in try IDNST(value, bytes) } // bytes in place: no array, no view iteration
     }

@@ -62,4 +62,12 @@ extension String {
         }
         return String(self[start...end])
     }
+
+    /// Trimmed of blanks, without the `system|` of a search token in front (compared on bytes: `hasPrefix` compares
+    /// characters, much slower).
+    func identifierText(droppingToken prefix: String) -> String {
+        let text = trimmedBlanks
+        guard text.utf8.starts(with: prefix.utf8) else { return text }
+        return String(Substring(text.utf8.dropFirst(prefix.utf8.count)))
+    }
 }
