@@ -1,8 +1,8 @@
 import Foundation
 
 /// An open-addressing map from keys of one to three strings (and a small kind) to entry indices, for
-/// ``BundleIndex``. Keys are hashed over their UTF-8 bytes with ``byteHash(_:_:seed:)`` seeded per process (a
-/// bundle cannot be built to collide on purpose), and can be looked up by bytes: resolving a reference builds no
+/// ``BundleIndex``. Keys are hashed over their UTF-8 bytes with ``byteHash(_:_:seed:)`` seeded per process (colliding
+/// keys cannot be prepared in a bundle ahead of time), and can be looked up by bytes: resolving a reference builds no
 /// string. The first value stored for a key stays.
 struct StringKeyTable: Sendable {
     private struct Key: Sendable {

@@ -144,7 +144,7 @@ public struct SlotRowsBuilder {
         let fromBase = fullUrlFromBase && facts[k].hasFullUrlBase && id != nil
         rows.append(SlotRows.Row(start: start, end: end, owner: side.owner, facts: Int32(k), bookingURL: Int32(bookingURL),
                                  structures: listIndex, idOffset: idOffset, idLength: idLength,
-                                 fullUrl: fromBase ? -1 : Int32(fullUrl ?? -1), assumedLocalTime: assumedLocalTime,
+                                 fullUrl: fullUrlFromBase ? -1 : Int32(fullUrl ?? -1), assumedLocalTime: assumedLocalTime,
                                  fullUrlFromBase: fromBase))
     }
 

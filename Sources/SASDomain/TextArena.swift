@@ -1,6 +1,6 @@
 import Foundation
 
-/// The bytes of many short texts of one editor answer (its slot ids) in one allocation, shared by the slots that
+/// The bytes of many short texts of one editor answer (its slot ids) in one buffer, shared by the slots that
 /// name them: a slot refers to its id there instead of owning a string of its own. Building and freeing a slot then
 /// costs no allocation for its id (the fast FHIR path reads 600 of them per bundle), and the id, which the platform
 /// seldom reads, becomes a `String` only when asked for.
