@@ -5,7 +5,7 @@ import SASDomain
 /// reference (strings are indices into the scan's tables), so building, moving and freeing 600 of them per bundle
 /// counts no reference.
 struct FastSlot {
-    /// Index in `Bundle.entry`.
+    /// Position of its entry among the Bundle's `entry` elements (fast slots are not kept in `Bundle.entry`).
     var entry: Int
     /// Index into ``FastSlotScan/schedules`` (0: no schedule reference).
     var schedule = 0

@@ -122,12 +122,13 @@ public struct SlotSourceIDs: Hashable, Sendable, Codable {
 /// mode, reasons, specialties, the fullUrl's base) live in one ``Facts`` object per distinct
 /// combination (see ``SharedFacts``); the slot's own fields (structures, times, booking URL, ids) live in its ``Storage``.
 /// Copying a slot (from the aggregator's cache into a search, from a search's batches into a page) costs one
-/// reference count, and building or freeing one costs about four instead of one per string of the practitioner's
-/// site and names and per slot-level array — profiles of the search and FHIR benches showed those counts among the
-/// largest costs. Reading a field goes through the storage; writing one copies the storage (and the owner or the
-/// facts, for their fields) first when another value shares it. The slots the FHIR fast path makes from one answer
-/// have no storage each: they are rows of one ``SlotRows`` (the same fields as plain values and indices), and get a
-/// storage of their own at their first write.
+/// reference count, and building or freeing one with a storage of its own about four instead of one per string of
+/// the practitioner's site and names and per slot-level array — profiles of the search and FHIR benches showed those
+/// counts among the largest costs. Reading a field goes through the storage; writing one copies the storage (and the
+/// owner or the facts, for their fields) first when another value shares it. The slots the FHIR fast path makes from
+/// one answer have no storage each: they are rows of one ``SlotRows`` (the same fields as plain values and indices;
+/// building or freeing one is one reference count and no allocation), and get a storage of their own at their first
+/// write.
 public struct AggregatedSlot: Hashable, Sendable, Codable {
     /// The Schedule-side fields, shared by the slots of one Schedule.
     @usableFromInline
